@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers and the test image exists. Idempotent:
+# installs docker.io and busybox-static when missing, starts dockerd when no
+# engine answers, and imports `stevedore-test:latest` from the host's static
+# busybox (no registry is reachable on these machines).
+set -euo pipefail
+
+IMAGE="${STEVEDORE_TEST_IMAGE:-stevedore-test:latest}"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+log() { echo "engine-up: $*" >&2; }
+
+need_install=()
+command -v dockerd >/dev/null 2>&1 || need_install+=(docker.io)
+command -v docker >/dev/null 2>&1 || need_install+=(docker.io)
+[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_install+=(busybox-static)
+if [ "${#need_install[@]}" -gt 0 ]; then
+  log "installing ${need_install[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_install[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  log "no engine answers; starting dockerd (log: /tmp/dockerd.log)"
+  # A previous dockerd that died leaves its pid file behind and refuses to start.
+  $SUDO rm -f /var/run/docker.pid
+  $SUDO sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &'
+  for _ in $(seq 1 120); do
+    docker info >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  if ! docker info >/dev/null 2>&1; then
+    log "dockerd did not answer within 60 s; last lines of its log:"
+    tail -n 30 /tmp/dockerd.log >&2 || true
+    exit 1
+  fi
+fi
+log "engine $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')"
+
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  log "importing $IMAGE from the host's busybox"
+  bb="$(command -v busybox)"
+  root="$(mktemp -d)"
+  trap 'rm -rf "$root"' EXIT
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/www" "$root/data"
+  cp "$bb" "$root/bin/busybox"
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  echo 'root:x:0:' >"$root/etc/group"
+  echo 'hello from stevedore' >"$root/www/index.html"
+  tar -C "$root" -c . | docker import \
+    --change 'CMD ["/bin/sh"]' \
+    --change 'ENV PATH=/bin' \
+    --change 'ENV IMAGE_ONLY=from-image' \
+    - "$IMAGE" >/dev/null
+fi
+log "test image $IMAGE ready"

@@ -1,0 +1,285 @@
+//! [`Engine`] over bollard: the only place in the crate that calls bollard.
+
+use std::collections::HashMap;
+use std::error::Error as _;
+use std::io;
+use std::time::Duration;
+
+use bollard::errors::Error as BollardError;
+use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
+use bollard::query_parameters::{
+    CreateContainerOptions, CreateImageOptions, EventsOptions, KillContainerOptions,
+    ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
+};
+use bollard::Docker;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+
+use super::mapping::{container_event, snapshot};
+use super::{classify, ContainerEvent, ContainerSnapshot, Engine, EngineError, EngineResult, Operation, RawFailure};
+
+/// The Docker Engine reached through bollard.
+#[derive(Clone, Debug)]
+pub struct DockerEngine {
+    docker: Docker,
+}
+
+impl DockerEngine {
+    /// Connects as the docker CLI does: `DOCKER_HOST` when set, else the
+    /// local socket; then negotiates the API version with the engine.
+    pub async fn connect() -> EngineResult<Self> {
+        let docker = if std::env::var_os("DOCKER_HOST").is_some() {
+            Docker::connect_with_defaults()
+        } else {
+            Docker::connect_with_local_defaults()
+        }
+        .map_err(|e| failure(Operation::Ping, "", e))?;
+        Self::negotiate(docker).await
+    }
+
+    /// Connects to the engine listening on a unix socket at `path`.
+    pub async fn connect_unix(path: &str) -> EngineResult<Self> {
+        let docker = Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
+            .map_err(|e| failure(Operation::Ping, "", e))?;
+        Self::negotiate(docker).await
+    }
+
+    async fn negotiate(docker: Docker) -> EngineResult<Self> {
+        // The gateway sets a deadline on every call; bollard's own timeout
+        // covers only response headers, so it is set beyond any deadline.
+        let docker = docker.with_timeout(Duration::from_secs(3600));
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| failure(Operation::Ping, "", e))?;
+        Ok(DockerEngine { docker })
+    }
+
+    /// Wraps an already connected client.
+    pub fn from_client(docker: Docker) -> Self {
+        DockerEngine { docker }
+    }
+}
+
+/// Classifies a bollard error from `operation` on `subject`.
+fn failure(operation: Operation, subject: &str, error: BollardError) -> EngineError {
+    classify(operation, subject, &raw_failure(error))
+}
+
+fn raw_failure(error: BollardError) -> RawFailure {
+    match error {
+        BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        } => RawFailure::Status {
+            code: status_code,
+            message,
+        },
+        BollardError::SocketNotFoundError(path) => RawFailure::SocketMissing(path),
+        BollardError::RequestTimeoutError => RawFailure::ClientTimeout,
+        BollardError::DockerStreamError { error } => RawFailure::Stream(error),
+        BollardError::JsonDataError { message, .. } => RawFailure::Malformed(message),
+        BollardError::JsonSerdeError { err } => RawFailure::Malformed(err.to_string()),
+        other => match io_kind(&other) {
+            Some(io::ErrorKind::NotFound) => RawFailure::SocketMissing(other.to_string()),
+            Some(io::ErrorKind::ConnectionRefused) => RawFailure::ConnectionRefused(other.to_string()),
+            Some(
+                io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof,
+            ) => RawFailure::ConnectionLost(other.to_string()),
+            _ => RawFailure::Other(describe_chain(&other)),
+        },
+    }
+}
+
+/// The kind of the first I/O error in the error's source chain.
+fn io_kind(error: &BollardError) -> Option<io::ErrorKind> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(io_error) = current.downcast_ref::<io::Error>() {
+            return Some(io_error.kind());
+        }
+        if let Some(hyper_error) = current.downcast_ref::<hyper::Error>() {
+            if hyper_error.is_incomplete_message() || hyper_error.is_closed() {
+                return Some(io::ErrorKind::UnexpectedEof);
+            }
+        }
+        source = current.source();
+    }
+    None
+}
+
+fn describe_chain(error: &BollardError) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(current) = source {
+        text.push_str(": ");
+        text.push_str(&current.to_string());
+        source = current.source();
+    }
+    text
+}
+
+fn label_filters(label_filter: String) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_string(), vec![label_filter])])
+}
+
+impl Engine for DockerEngine {
+    fn ping(&self) -> BoxFuture<'static, EngineResult<()>> {
+        let docker = self.docker.clone();
+        async move { docker.ping().await.map(drop).map_err(|e| failure(Operation::Ping, "", e)) }.boxed()
+    }
+
+    fn list_containers(&self, label_filter: String) -> BoxFuture<'static, EngineResult<Vec<ContainerSnapshot>>> {
+        let docker = self.docker.clone();
+        async move {
+            let options = ListContainersOptions {
+                all: true,
+                filters: Some(label_filters(label_filter)),
+                ..Default::default()
+            };
+            let summaries = docker
+                .list_containers(Some(options))
+                .await
+                .map_err(|e| failure(Operation::List, "", e))?;
+            Ok(summaries.iter().filter_map(snapshot).collect())
+        }
+        .boxed()
+    }
+
+    fn inspect_container(&self, id: String) -> BoxFuture<'static, EngineResult<ContainerInspectResponse>> {
+        let docker = self.docker.clone();
+        async move {
+            docker
+                .inspect_container(&id, None)
+                .await
+                .map_err(|e| failure(Operation::Inspect, &id, e))
+        }
+        .boxed()
+    }
+
+    fn create_container(&self, name: String, body: ContainerCreateBody) -> BoxFuture<'static, EngineResult<String>> {
+        let docker = self.docker.clone();
+        async move {
+            let image = body.image.clone().unwrap_or_default();
+            let options = CreateContainerOptions {
+                name: Some(name),
+                ..Default::default()
+            };
+            docker
+                .create_container(Some(options), body)
+                .await
+                .map(|created| created.id)
+                .map_err(|e| failure(Operation::Create, &image, e))
+        }
+        .boxed()
+    }
+
+    fn start_container(&self, id: String) -> BoxFuture<'static, EngineResult<()>> {
+        let docker = self.docker.clone();
+        async move {
+            docker
+                .start_container(&id, None)
+                .await
+                .map_err(|e| failure(Operation::Start, &id, e))
+        }
+        .boxed()
+    }
+
+    fn stop_container(&self, id: String, grace: Duration) -> BoxFuture<'static, EngineResult<()>> {
+        let docker = self.docker.clone();
+        async move {
+            let options = StopContainerOptions {
+                t: Some(grace.as_secs().min(i32::MAX as u64) as i32),
+                signal: None,
+            };
+            docker
+                .stop_container(&id, Some(options))
+                .await
+                .map_err(|e| failure(Operation::Stop, &id, e))
+        }
+        .boxed()
+    }
+
+    fn kill_container(&self, id: String, signal: String) -> BoxFuture<'static, EngineResult<()>> {
+        let docker = self.docker.clone();
+        async move {
+            docker
+                .kill_container(&id, Some(KillContainerOptions { signal }))
+                .await
+                .map_err(|e| failure(Operation::Kill, &id, e))
+        }
+        .boxed()
+    }
+
+    fn remove_container(&self, id: String, force: bool) -> BoxFuture<'static, EngineResult<()>> {
+        let docker = self.docker.clone();
+        async move {
+            let options = RemoveContainerOptions {
+                force,
+                ..Default::default()
+            };
+            docker
+                .remove_container(&id, Some(options))
+                .await
+                .map_err(|e| failure(Operation::Remove, &id, e))
+        }
+        .boxed()
+    }
+
+    fn inspect_image(&self, image: String) -> BoxFuture<'static, EngineResult<ImageInspect>> {
+        let docker = self.docker.clone();
+        async move {
+            docker
+                .inspect_image(&image)
+                .await
+                .map_err(|e| failure(Operation::InspectImage, &image, e))
+        }
+        .boxed()
+    }
+
+    fn pull_image(&self, image: String, progress: Box<dyn Fn(String) + Send>) -> BoxFuture<'static, EngineResult<()>> {
+        let docker = self.docker.clone();
+        async move {
+            let options = CreateImageOptions {
+                from_image: Some(image.clone()),
+                ..Default::default()
+            };
+            let mut stream = docker.create_image(Some(options), None, None);
+            while let Some(item) = stream.next().await {
+                let info = item.map_err(|e| failure(Operation::Pull, &image, e))?;
+                if let Some(detail) = info.error_detail {
+                    let message = detail.message.unwrap_or_else(|| "pull failed".into());
+                    return Err(classify(Operation::Pull, &image, &RawFailure::Stream(message)));
+                }
+                if let Some(status) = info.status {
+                    progress(status);
+                }
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn events(&self, label_filter: String, since: Option<i64>) -> BoxStream<'static, EngineResult<ContainerEvent>> {
+        let mut filters = label_filters(label_filter);
+        filters.insert("type".into(), vec!["container".into()]);
+        let options = EventsOptions {
+            since: since.map(|nanos| format!("{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000)),
+            until: None,
+            filters: Some(filters),
+        };
+        self.docker
+            .events(Some(options))
+            .filter_map(|item| async move {
+                match item {
+                    Ok(message) => container_event(&message).map(Ok),
+                    Err(e) => Some(Err(failure(Operation::Events, "", e))),
+                }
+            })
+            .boxed()
+    }
+}

@@ -1,0 +1,390 @@
+//! Engine errors: one small enum, and the one pure function that turns what
+//! the engine said into it. No other module reads status codes or messages.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// The engine operations stevedore performs; retry and deadline rules depend on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    /// `GET /_ping`.
+    Ping,
+    /// `GET /containers/json`.
+    List,
+    /// `GET /containers/{id}/json`.
+    Inspect,
+    /// `POST /containers/create`.
+    Create,
+    /// `POST /containers/{id}/start`.
+    Start,
+    /// `POST /containers/{id}/stop`.
+    Stop,
+    /// `POST /containers/{id}/kill`.
+    Kill,
+    /// `DELETE /containers/{id}`.
+    Remove,
+    /// `GET /images/{name}/json`.
+    InspectImage,
+    /// `POST /images/create`.
+    Pull,
+    /// `GET /events`.
+    Events,
+}
+
+impl Operation {
+    /// Every operation, for counters.
+    pub const ALL: [Operation; 11] = [
+        Operation::Ping,
+        Operation::List,
+        Operation::Inspect,
+        Operation::Create,
+        Operation::Start,
+        Operation::Stop,
+        Operation::Kill,
+        Operation::Remove,
+        Operation::InspectImage,
+        Operation::Pull,
+        Operation::Events,
+    ];
+
+    /// Whether repeating the call after an unknown outcome is harmless. A
+    /// create is not by itself, but the gateway makes it so: a repeated
+    /// create that meets our own container adopts it.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Operation::Create)
+    }
+}
+
+/// What went wrong with an engine call, in the terms stevedore acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EngineError {
+    /// The container does not exist (any more).
+    #[error("no such container: {0}")]
+    ContainerNotFound(String),
+    /// The image is not present on the engine.
+    #[error("no such image: {0}")]
+    ImageNotFound(String),
+    /// Pulling an image failed (no registry reachable, unknown repository…).
+    #[error("could not pull image {image}: {message}")]
+    PullFailed {
+        /// The image asked for.
+        image: String,
+        /// What the engine said.
+        message: String,
+    },
+    /// The name is in use, or the container is in a state that forbids the call.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A host port could not be bound.
+    #[error("address already in use: {}:{port}", ip.as_deref().unwrap_or("0.0.0.0"))]
+    AddressInUse {
+        /// Host address, when the engine named one.
+        ip: Option<String>,
+        /// Host port.
+        port: u16,
+    },
+    /// The engine refused the request as invalid (bad reference, bad limits…).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The engine cannot be reached (socket missing, connection refused).
+    #[error("engine unavailable: {0}")]
+    Unavailable(String),
+    /// A failure that is expected to pass: connection reset, 503, device races.
+    #[error("transient engine failure: {0}")]
+    Transient(String),
+    /// The call did not finish within its deadline.
+    #[error("{operation:?} did not finish within {after:?}")]
+    DeadlineExceeded {
+        /// The call that timed out.
+        operation: Operation,
+        /// Its deadline.
+        after: Duration,
+    },
+    /// Anything else the engine said.
+    #[error("engine error: {0}")]
+    Other(String),
+}
+
+/// A failure as the transport saw it, before classification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawFailure {
+    /// The engine answered with an error status.
+    Status {
+        /// HTTP status code.
+        code: u16,
+        /// The engine's `message`.
+        message: String,
+    },
+    /// The engine's socket does not exist.
+    SocketMissing(String),
+    /// Connecting was refused.
+    ConnectionRefused(String),
+    /// The connection broke mid-call (reset, EOF, broken pipe).
+    ConnectionLost(String),
+    /// The client gave up waiting for the response headers.
+    ClientTimeout,
+    /// An error reported inside a streamed response (pull progress, events).
+    Stream(String),
+    /// The response could not be decoded.
+    Malformed(String),
+    /// Anything else.
+    Other(String),
+}
+
+/// Classifies a failure of `operation` against `subject` (the container or
+/// image the call was about).
+pub fn classify(operation: Operation, subject: &str, failure: &RawFailure) -> EngineError {
+    match failure {
+        RawFailure::Status { code, message } => classify_status(operation, subject, *code, message),
+        RawFailure::SocketMissing(m) | RawFailure::ConnectionRefused(m) => EngineError::Unavailable(m.clone()),
+        RawFailure::ConnectionLost(m) => EngineError::Transient(m.clone()),
+        RawFailure::ClientTimeout if operation.is_idempotent() => {
+            EngineError::Transient("the engine did not answer in time".into())
+        }
+        RawFailure::ClientTimeout => EngineError::Other("the engine did not answer in time".into()),
+        RawFailure::Stream(m) if operation == Operation::Pull => EngineError::PullFailed {
+            image: subject.to_string(),
+            message: m.clone(),
+        },
+        RawFailure::Stream(m) => classify_message(m).unwrap_or_else(|| EngineError::Other(m.clone())),
+        RawFailure::Malformed(m) => EngineError::Other(format!("malformed engine reply: {m}")),
+        RawFailure::Other(m) => classify_message(m).unwrap_or_else(|| EngineError::Other(m.clone())),
+    }
+}
+
+fn classify_status(operation: Operation, subject: &str, code: u16, message: &str) -> EngineError {
+    if let Some(error) = address_in_use(message) {
+        return error;
+    }
+    let lower = message.to_ascii_lowercase();
+    match code {
+        404 if lower.contains("no such image") || operation == Operation::InspectImage => {
+            EngineError::ImageNotFound(subject.to_string())
+        }
+        404 if operation == Operation::Create => EngineError::ImageNotFound(subject.to_string()),
+        404 if operation == Operation::Pull => EngineError::PullFailed {
+            image: subject.to_string(),
+            message: message.to_string(),
+        },
+        404 => EngineError::ContainerNotFound(subject.to_string()),
+        409 => EngineError::Conflict(message.to_string()),
+        400 => EngineError::InvalidRequest(message.to_string()),
+        503 => EngineError::Transient(message.to_string()),
+        500 if lower.contains("unknown device") || lower.contains("no such device") => {
+            EngineError::Transient(message.to_string())
+        }
+        500 if operation == Operation::Pull => EngineError::PullFailed {
+            image: subject.to_string(),
+            message: message.to_string(),
+        },
+        500 if lower.contains("invalid") && operation == Operation::Create => {
+            EngineError::InvalidRequest(message.to_string())
+        }
+        _ => classify_message(message).unwrap_or_else(|| EngineError::Other(message.to_string())),
+    }
+}
+
+fn classify_message(message: &str) -> Option<EngineError> {
+    let lower = message.to_ascii_lowercase();
+    if let Some(error) = address_in_use(message) {
+        Some(error)
+    } else if lower.contains("connection refused") {
+        Some(EngineError::Unavailable(message.to_string()))
+    } else if lower.contains("connection reset")
+        || lower.contains("broken pipe")
+        || lower.contains("unexpected eof")
+        || lower.ends_with("eof")
+    {
+        Some(EngineError::Transient(message.to_string()))
+    } else {
+        None
+    }
+}
+
+/// Reads a port conflict out of either of Docker's wordings:
+/// `…listen tcp4 0.0.0.0:8080: bind: address already in use` and
+/// `…Bind for 0.0.0.0:8080 failed: port is already allocated`.
+pub fn address_in_use(message: &str) -> Option<EngineError> {
+    let endpoint = if let Some(before) = message.find(": bind: address already in use") {
+        let head = &message[..before];
+        head.rsplit(' ').next()?
+    } else if message.contains("port is already allocated") {
+        let start = message.find("Bind for ")? + "Bind for ".len();
+        let rest = &message[start..];
+        &rest[..rest.find(" failed")?]
+    } else {
+        return None;
+    };
+    let (ip, port) = endpoint.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    Some(EngineError::AddressInUse {
+        ip: (!ip.is_empty()).then(|| ip.to_string()),
+        port,
+    })
+}
+
+impl EngineError {
+    /// Whether retrying the same call may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Transient(_) | EngineError::Unavailable(_) | EngineError::DeadlineExceeded { .. }
+        )
+    }
+
+    /// A short name of the kind, for counters and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineError::ContainerNotFound(_) => "container_not_found",
+            EngineError::ImageNotFound(_) => "image_not_found",
+            EngineError::PullFailed { .. } => "pull_failed",
+            EngineError::Conflict(_) => "conflict",
+            EngineError::AddressInUse { .. } => "address_in_use",
+            EngineError::InvalidRequest(_) => "invalid_request",
+            EngineError::Unavailable(_) => "unavailable",
+            EngineError::Transient(_) => "transient",
+            EngineError::DeadlineExceeded { .. } => "deadline_exceeded",
+            EngineError::Other(_) => "other",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(operation: Operation, code: u16, message: &str) -> EngineError {
+        classify(
+            operation,
+            "subject",
+            &RawFailure::Status {
+                code,
+                message: message.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn userland_proxy_wording_reads_as_address_in_use() {
+        let msg = "driver failed programming external connectivity on endpoint demo--web (3f2a): Error starting userland proxy: listen tcp4 127.0.0.1:18080: bind: address already in use";
+        assert_eq!(
+            status(Operation::Start, 500, msg),
+            EngineError::AddressInUse {
+                ip: Some("127.0.0.1".into()),
+                port: 18080
+            }
+        );
+    }
+
+    #[test]
+    fn port_allocator_wording_reads_as_address_in_use() {
+        let msg = "driver failed programming external connectivity on endpoint demo--b (9c1): Bind for 0.0.0.0:18081 failed: port is already allocated";
+        assert_eq!(
+            status(Operation::Start, 500, msg),
+            EngineError::AddressInUse {
+                ip: Some("0.0.0.0".into()),
+                port: 18081
+            }
+        );
+    }
+
+    #[test]
+    fn ipv6_bind_failures_keep_the_address() {
+        let msg = "Bind for [::]:9000 failed: port is already allocated";
+        assert_eq!(
+            address_in_use(msg),
+            Some(EngineError::AddressInUse {
+                ip: Some("::".into()),
+                port: 9000
+            })
+        );
+    }
+
+    #[test]
+    fn not_found_means_image_on_create_and_container_elsewhere() {
+        assert_eq!(
+            status(Operation::Create, 404, "No such image: busybox:nope"),
+            EngineError::ImageNotFound("subject".into())
+        );
+        assert_eq!(
+            status(Operation::Start, 404, "No such container: demo--web"),
+            EngineError::ContainerNotFound("subject".into())
+        );
+        assert_eq!(
+            status(Operation::InspectImage, 404, "No such image: x:y"),
+            EngineError::ImageNotFound("subject".into())
+        );
+    }
+
+    #[test]
+    fn name_conflicts_are_conflicts() {
+        let msg = r#"Conflict. The container name "/demo--web" is already in use by container "0a1b". You have to remove (or rename) that container to be able to reuse that name."#;
+        assert!(matches!(status(Operation::Create, 409, msg), EngineError::Conflict(_)));
+    }
+
+    #[test]
+    fn device_races_and_503_are_transient() {
+        for (code, msg) in [
+            (500, "Unknown device 4f2e"),
+            (500, "devmapper: no such device"),
+            (503, "service unavailable"),
+        ] {
+            let error = status(Operation::Stop, code, msg);
+            assert!(matches!(error, EngineError::Transient(_)), "{msg}");
+            assert!(error.is_retryable());
+        }
+    }
+
+    #[test]
+    fn invalid_requests_are_not_retried() {
+        let error = status(Operation::Create, 400, "invalid reference format");
+        assert!(matches!(error, EngineError::InvalidRequest(_)));
+        assert!(!error.is_retryable());
+        let error = status(Operation::Create, 500, "invalid mount config for type \"bind\": bind source path does not exist");
+        assert!(matches!(error, EngineError::InvalidRequest(_)));
+    }
+
+    #[test]
+    fn a_missing_socket_and_a_refused_connection_are_unavailable() {
+        for failure in [
+            RawFailure::SocketMissing("/var/run/docker.sock".into()),
+            RawFailure::ConnectionRefused("connection refused".into()),
+        ] {
+            assert!(matches!(classify(Operation::List, "", &failure), EngineError::Unavailable(_)));
+        }
+    }
+
+    #[test]
+    fn a_broken_connection_is_transient() {
+        let failure = RawFailure::ConnectionLost("connection reset by peer".into());
+        assert!(matches!(classify(Operation::Start, "", &failure), EngineError::Transient(_)));
+        let eof = RawFailure::Other("error reading a body from connection: unexpected EOF".into());
+        assert!(matches!(classify(Operation::Start, "", &eof), EngineError::Transient(_)));
+    }
+
+    #[test]
+    fn client_timeouts_are_transient_only_for_idempotent_calls() {
+        assert!(classify(Operation::Stop, "", &RawFailure::ClientTimeout).is_retryable());
+        assert!(!classify(Operation::Create, "", &RawFailure::ClientTimeout).is_retryable());
+    }
+
+    #[test]
+    fn a_pull_that_cannot_reach_a_registry_is_a_pull_failure() {
+        let failure = RawFailure::Stream(
+            "Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host".into(),
+        );
+        assert!(matches!(
+            classify(Operation::Pull, "busybox:nope", &failure),
+            EngineError::PullFailed { ref image, .. } if image == "busybox:nope"
+        ));
+    }
+
+    #[test]
+    fn unknown_failures_are_other_and_not_retried() {
+        let error = status(Operation::Start, 500, "OCI runtime create failed: exec: \"nope\": not found");
+        assert!(matches!(error, EngineError::Other(_)));
+        assert!(!error.is_retryable());
+    }
+}

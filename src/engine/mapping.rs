@@ -1,0 +1,371 @@
+//! Pure mappings between the unit model and the engine's data: spec → create
+//! request, list entry → snapshot, event → container event, inspect → the
+//! unit's engine-side details (with Flocker's `Unit` semantics).
+
+use std::collections::{BTreeMap, HashMap};
+
+use bollard::models::{
+    ContainerCreateBody, ContainerInspectResponse, ContainerSummary, EventMessage, HostConfig,
+    ImageInspect, PortBinding,
+};
+use serde::Serialize;
+
+use super::{ContainerEvent, ContainerEventKind, ContainerSnapshot, EngineState};
+use crate::labels::{self, CarriedState};
+use crate::spec::text::{format_volume, parse_volume};
+use crate::spec::{PortMapping, Protocol, UnitSpec, VolumeMount};
+
+/// The create request for `spec`'s container in `namespace`.
+///
+/// The engine's own restart policy stays `no`: stevedore restarts. The stop
+/// signal is set here because the stop call's `signal` needs API 1.42.
+pub fn create_body(namespace: &str, spec: &UnitSpec, hash: &str, carried: &CarriedState) -> ContainerCreateBody {
+    let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for port in &spec.ports {
+        let binding = PortBinding {
+            host_ip: port.host_ip.clone(),
+            host_port: Some(if port.external == 0 {
+                String::new()
+            } else {
+                port.external.to_string()
+            }),
+        };
+        port_bindings
+            .entry(format!("{}/{}", port.internal, port.protocol))
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(binding);
+    }
+    let mut exposed: Vec<String> = port_bindings.keys().cloned().collect();
+    exposed.sort();
+    let host_config = HostConfig {
+        binds: (!spec.volumes.is_empty()).then(|| spec.volumes.iter().map(format_volume).collect()),
+        port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+        memory: spec.memory.map(|bytes| bytes as i64),
+        cpu_shares: spec.cpu_shares.map(|shares| shares as i64),
+        memory_swappiness: spec.swappiness,
+        ..Default::default()
+    };
+    ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        cmd: spec.command.clone(),
+        env: (!spec.env.is_empty()).then(|| spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        exposed_ports: (!exposed.is_empty()).then_some(exposed),
+        labels: Some(labels::container_labels(namespace, spec, hash, carried)),
+        stop_signal: Some(spec.stop_signal.clone()),
+        stop_timeout: Some(spec.stop_timeout.as_secs() as i64),
+        host_config: Some(host_config),
+        ..Default::default()
+    }
+}
+
+/// A list entry as a snapshot; entries without an id or name are skipped.
+pub fn snapshot(summary: &ContainerSummary) -> Option<ContainerSnapshot> {
+    let id = summary.id.clone()?;
+    let name = summary.names.as_ref()?.first()?.trim_start_matches('/').to_string();
+    let state = summary
+        .state
+        .as_ref()
+        .map(|state| EngineState::parse(&state.to_string()))
+        .unwrap_or_else(|| EngineState::Unknown(String::new()));
+    let exit_code = match state {
+        EngineState::Exited => summary.status.as_deref().and_then(exit_code_from_status),
+        _ => None,
+    };
+    Some(ContainerSnapshot {
+        id,
+        name,
+        labels: summary.labels.clone().unwrap_or_default(),
+        state,
+        exit_code,
+        image: summary.image.clone().unwrap_or_default(),
+    })
+}
+
+/// Reads the exit code out of the list's status text: `"Exited (1) 3 seconds ago"`.
+pub fn exit_code_from_status(status: &str) -> Option<i64> {
+    let rest = status.strip_prefix("Exited (")?;
+    rest[..rest.find(')')?].parse().ok()
+}
+
+/// A container event, when the message is one stevedore acts on.
+pub fn container_event(message: &EventMessage) -> Option<ContainerEvent> {
+    let actor = message.actor.as_ref()?;
+    let attributes = actor.attributes.as_ref();
+    let kind = match message.action.as_deref()? {
+        "start" => ContainerEventKind::Started,
+        "die" => ContainerEventKind::Died {
+            exit_code: attributes
+                .and_then(|a| a.get("exitCode"))
+                .and_then(|code| code.parse().ok())
+                .unwrap_or(-1),
+        },
+        "oom" => ContainerEventKind::OomKilled,
+        "stop" => ContainerEventKind::Stopped,
+        "destroy" => ContainerEventKind::Destroyed,
+        _ => return None,
+    };
+    let time_nanos = message
+        .time_nano
+        .or_else(|| message.time.map(|secs| secs.saturating_mul(1_000_000_000)))
+        .unwrap_or(0);
+    Some(ContainerEvent {
+        id: actor.id.clone()?,
+        name: attributes.and_then(|a| a.get("name")).cloned().unwrap_or_default(),
+        kind,
+        time_nanos,
+    })
+}
+
+/// A unit's container as the engine has it, in the unit model's terms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerDetails {
+    /// Container id.
+    pub id: String,
+    /// The engine's state word.
+    pub status: String,
+    /// Image as asked for at create.
+    pub image: String,
+    /// Command line, `None` when it is the image's own.
+    pub command: Option<Vec<String>>,
+    /// Only the environment the unit set, not the image's.
+    pub env: BTreeMap<String, String>,
+    /// Published ports.
+    pub ports: Vec<PortMapping>,
+    /// Bind mounts.
+    pub volumes: Vec<VolumeMount>,
+    /// Memory limit, `None` when unlimited.
+    pub memory: Option<u64>,
+    /// CPU shares, `None` when the engine default.
+    pub cpu_shares: Option<u64>,
+    /// Exit code of the last run, when the container has exited.
+    pub exit_code: Option<i64>,
+    /// The OOM killer ended the last run.
+    pub oom_killed: bool,
+}
+
+/// Reads a container's details. `image` is the image's own config when the
+/// image still exists; without it (image deleted) the spec stored in the
+/// container's labels tells which environment and command the unit set.
+pub fn container_details(inspect: &ContainerInspectResponse, image: Option<&ImageInspect>) -> ContainerDetails {
+    let config = inspect.config.clone().unwrap_or_default();
+    let host = inspect.host_config.clone().unwrap_or_default();
+    let state = inspect.state.clone().unwrap_or_default();
+    let image_config = image.and_then(|image| image.config.clone());
+    let stored = config.labels.as_ref().and_then(labels::stored_spec);
+
+    let image_env: Vec<String> = image_config.as_ref().and_then(|c| c.env.clone()).unwrap_or_default();
+    let env = config
+        .env
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|entry| {
+            let (key, value) = entry.split_once('=')?;
+            let set_by_unit = match (&image_config, &stored) {
+                (Some(_), _) => !image_env.contains(&entry),
+                (None, Some(spec)) => spec.env.contains_key(key),
+                (None, None) => true,
+            };
+            set_by_unit.then(|| (key.to_string(), value.to_string()))
+        })
+        .collect();
+
+    let command = match (&image_config, &stored) {
+        (Some(image_config), _) if image_config.cmd == config.cmd => None,
+        (Some(_), _) => config.cmd.clone(),
+        (None, Some(spec)) => spec.command.clone(),
+        (None, None) => config.cmd.clone(),
+    };
+
+    let mut ports: Vec<PortMapping> = host
+        .port_bindings
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|(key, bindings)| {
+            let (internal, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+            let internal: u16 = internal.parse().unwrap_or(0);
+            let protocol = if protocol == "udp" { Protocol::Udp } else { Protocol::Tcp };
+            bindings
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |binding| PortMapping {
+                    internal,
+                    external: binding.host_port.and_then(|p| p.parse().ok()).unwrap_or(0),
+                    protocol,
+                    host_ip: binding.host_ip.filter(|ip| !ip.is_empty()),
+                })
+        })
+        .collect();
+    ports.sort_by(|a, b| (a.internal, a.protocol, a.external).cmp(&(b.internal, b.protocol, b.external)));
+
+    let running = state.running.unwrap_or(false);
+    ContainerDetails {
+        id: inspect.id.clone().unwrap_or_default(),
+        status: state.status.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()),
+        image: config.image.unwrap_or_default(),
+        command,
+        env,
+        ports,
+        volumes: host.binds.unwrap_or_default().iter().filter_map(|b| parse_volume(b).ok()).collect(),
+        memory: host.memory.filter(|m| *m > 0).map(|m| m as u64),
+        cpu_shares: host.cpu_shares.filter(|c| *c > 0).map(|c| c as u64),
+        exit_code: (!running).then_some(state.exit_code).flatten(),
+        oom_killed: state.oom_killed.unwrap_or(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{ContainerConfig, ContainerState, EventActor, ImageConfig};
+    use std::time::Duration;
+
+    fn web() -> UnitSpec {
+        UnitSpec::new("web", "busybox:latest")
+            .command(["httpd", "-f"])
+            .env("GREETING", "hello")
+            .port("127.0.0.1:18080:8080".parse().unwrap())
+            .port("9000/udp".parse().unwrap())
+            .volume("/srv:/data:ro".parse().unwrap())
+            .memory(64 << 20)
+            .cpu_shares(512)
+            .swappiness(0)
+            .stop_signal("SIGINT")
+            .stop_timeout(Duration::from_secs(7))
+    }
+
+    #[test]
+    fn create_body_carries_every_field_of_the_spec() {
+        let body = create_body("demo", &web(), "h", &CarriedState::default());
+        assert_eq!(body.image.as_deref(), Some("busybox:latest"));
+        assert_eq!(body.cmd, Some(vec!["httpd".into(), "-f".into()]));
+        assert_eq!(body.env, Some(vec!["GREETING=hello".into()]));
+        assert_eq!(body.exposed_ports, Some(vec!["8080/tcp".into(), "9000/udp".into()]));
+        assert_eq!(body.stop_signal.as_deref(), Some("SIGINT"));
+        let host = body.host_config.unwrap();
+        assert_eq!(host.memory, Some(64 << 20));
+        assert_eq!(host.cpu_shares, Some(512));
+        assert_eq!(host.memory_swappiness, Some(0));
+        assert_eq!(host.binds, Some(vec!["/srv:/data:ro".into()]));
+        assert!(host.restart_policy.is_none(), "the engine must not restart on its own");
+        let bindings = host.port_bindings.unwrap();
+        let tcp = bindings["8080/tcp"].as_ref().unwrap();
+        assert_eq!(tcp[0].host_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(tcp[0].host_port.as_deref(), Some("18080"));
+        assert_eq!(bindings["9000/udp"].as_ref().unwrap()[0].host_port.as_deref(), Some(""));
+        let labels = body.labels.unwrap();
+        assert_eq!(labels[labels::NAMESPACE], "demo");
+        assert_eq!(labels[labels::SPEC_HASH], "h");
+    }
+
+    #[test]
+    fn a_plain_spec_leaves_limits_and_command_to_the_engine() {
+        let body = create_body("demo", &UnitSpec::new("w", "busybox"), "h", &CarriedState::default());
+        let host = body.host_config.unwrap();
+        assert_eq!((host.memory, host.cpu_shares, host.memory_swappiness), (None, None, None));
+        assert!(body.cmd.is_none() && body.env.is_none() && host.port_bindings.is_none());
+    }
+
+    #[test]
+    fn exit_codes_are_read_from_list_status_text() {
+        assert_eq!(exit_code_from_status("Exited (137) 2 seconds ago"), Some(137));
+        assert_eq!(exit_code_from_status("Exited (0) About a minute ago"), Some(0));
+        assert_eq!(exit_code_from_status("Up 3 seconds"), None);
+    }
+
+    #[test]
+    fn die_events_carry_their_exit_code() {
+        let message = EventMessage {
+            action: Some("die".into()),
+            actor: Some(EventActor {
+                id: Some("abc".into()),
+                attributes: Some(HashMap::from([
+                    ("exitCode".into(), "3".into()),
+                    ("name".into(), "demo--w".into()),
+                ])),
+            }),
+            time_nano: Some(42),
+            ..Default::default()
+        };
+        let event = container_event(&message).unwrap();
+        assert_eq!(event.kind, ContainerEventKind::Died { exit_code: 3 });
+        assert_eq!((event.id.as_str(), event.name.as_str(), event.time_nanos), ("abc", "demo--w", 42));
+    }
+
+    #[test]
+    fn events_stevedore_does_not_act_on_are_dropped() {
+        let message = EventMessage {
+            action: Some("exec_start: sh".into()),
+            actor: Some(EventActor {
+                id: Some("abc".into()),
+                attributes: None,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(container_event(&message), None);
+    }
+
+    fn inspect_of(spec: &UnitSpec, extra_env: &[&str]) -> ContainerInspectResponse {
+        let body = create_body("demo", spec, "h", &CarriedState::default());
+        let mut env = body.env.clone().unwrap_or_default();
+        env.extend(extra_env.iter().map(|e| e.to_string()));
+        ContainerInspectResponse {
+            id: Some("abc".into()),
+            config: Some(ContainerConfig {
+                image: body.image.clone(),
+                cmd: body.cmd.clone().or(Some(vec!["/bin/sh".into()])),
+                env: Some(env),
+                labels: body.labels.clone(),
+                ..Default::default()
+            }),
+            host_config: body.host_config.clone(),
+            state: Some(ContainerState {
+                running: Some(false),
+                exit_code: Some(3),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn image_with(env: &[&str], cmd: &[&str]) -> ImageInspect {
+        ImageInspect {
+            config: Some(ImageConfig {
+                env: Some(env.iter().map(|e| e.to_string()).collect()),
+                cmd: Some(cmd.iter().map(|c| c.to_string()).collect()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn details_list_only_the_units_environment_and_its_own_command() {
+        let image = image_with(&["PATH=/bin"], &["/bin/sh"]);
+        let details = container_details(&inspect_of(&web(), &["PATH=/bin"]), Some(&image));
+        assert_eq!(details.env, BTreeMap::from([("GREETING".into(), "hello".into())]));
+        assert_eq!(details.command, Some(vec!["httpd".into(), "-f".into()]));
+        assert_eq!(details.memory, Some(64 << 20));
+        assert_eq!(details.cpu_shares, Some(512));
+        assert_eq!(details.ports.len(), 2);
+        assert_eq!(details.volumes, web().volumes);
+        assert_eq!(details.exit_code, Some(3));
+    }
+
+    #[test]
+    fn the_images_command_reads_as_none_and_unset_limits_as_none() {
+        let plain = UnitSpec::new("w", "busybox");
+        let image = image_with(&["PATH=/bin"], &["/bin/sh"]);
+        let details = container_details(&inspect_of(&plain, &["PATH=/bin"]), Some(&image));
+        assert_eq!(details.command, None);
+        assert!(details.env.is_empty());
+        assert_eq!((details.memory, details.cpu_shares), (None, None));
+    }
+
+    #[test]
+    fn a_deleted_image_falls_back_to_the_stored_spec() {
+        let details = container_details(&inspect_of(&web(), &["PATH=/bin"]), None);
+        assert_eq!(details.env.len(), 1);
+        assert_eq!(details.command, web().command);
+    }
+}

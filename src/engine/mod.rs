@@ -1,0 +1,157 @@
+//! The engine boundary: the [`Engine`] trait the gateway calls, its bollard
+//! implementation, the error classification and the spec ↔ engine mappings.
+//!
+//! Only the gateway holds an `Engine`. Tests hold a fake one (see
+//! `engine::fake`, behind the `test-util` feature).
+
+mod docker;
+pub mod error;
+#[cfg(any(test, feature = "test-util"))]
+pub mod fake;
+pub mod mapping;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+
+pub use self::docker::DockerEngine;
+pub use self::error::{classify, EngineError, Operation, RawFailure};
+
+/// The result of one engine call.
+pub type EngineResult<T> = Result<T, EngineError>;
+
+/// The Docker Engine calls stevedore makes. Implementations classify their
+/// failures with [`classify`]; retries, deadlines and limits are the gateway's.
+pub trait Engine: Send + Sync + 'static {
+    /// Checks the engine answers.
+    fn ping(&self) -> BoxFuture<'static, EngineResult<()>>;
+    /// Every container (running or not) carrying `label_filter` (`key=value` or `key`).
+    fn list_containers(&self, label_filter: String) -> BoxFuture<'static, EngineResult<Vec<ContainerSnapshot>>>;
+    /// Full details of one container, by id or name.
+    fn inspect_container(&self, id: String) -> BoxFuture<'static, EngineResult<ContainerInspectResponse>>;
+    /// Creates a container named `name`; returns its id.
+    fn create_container(&self, name: String, body: ContainerCreateBody) -> BoxFuture<'static, EngineResult<String>>;
+    /// Starts a container; starting a running one succeeds.
+    fn start_container(&self, id: String) -> BoxFuture<'static, EngineResult<()>>;
+    /// Sends the container's stop signal, then kills it after `grace`.
+    fn stop_container(&self, id: String, grace: Duration) -> BoxFuture<'static, EngineResult<()>>;
+    /// Sends `signal` to the container.
+    fn kill_container(&self, id: String, signal: String) -> BoxFuture<'static, EngineResult<()>>;
+    /// Removes a container; `force` kills it first.
+    fn remove_container(&self, id: String, force: bool) -> BoxFuture<'static, EngineResult<()>>;
+    /// Details of an image present on the engine.
+    fn inspect_image(&self, image: String) -> BoxFuture<'static, EngineResult<ImageInspect>>;
+    /// Pulls an image, reporting progress lines to `progress`.
+    fn pull_image(&self, image: String, progress: Box<dyn Fn(String) + Send>) -> BoxFuture<'static, EngineResult<()>>;
+    /// Container events for containers carrying `label_filter`, from `since`
+    /// (Unix nanoseconds) when given.
+    fn events(&self, label_filter: String, since: Option<i64>) -> BoxStream<'static, EngineResult<ContainerEvent>>;
+}
+
+/// The engine's word for a container's state (`docker ps`'s STATUS column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineState {
+    /// Created, never started.
+    Created,
+    /// Running.
+    Running,
+    /// Paused.
+    Paused,
+    /// Being restarted by the engine's own restart policy.
+    Restarting,
+    /// Being removed.
+    Removing,
+    /// Exited.
+    Exited,
+    /// Dead (a removal failed).
+    Dead,
+    /// A state this version does not know (Podman's "stopping", say); read
+    /// conservatively as not running.
+    Unknown(String),
+}
+
+impl EngineState {
+    /// Reads the engine's state word.
+    pub fn parse(word: &str) -> EngineState {
+        match word {
+            "created" => EngineState::Created,
+            "running" => EngineState::Running,
+            "paused" => EngineState::Paused,
+            "restarting" => EngineState::Restarting,
+            "removing" => EngineState::Removing,
+            "exited" => EngineState::Exited,
+            "dead" => EngineState::Dead,
+            other => EngineState::Unknown(other.to_string()),
+        }
+    }
+
+    /// The engine's word for it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EngineState::Created => "created",
+            EngineState::Running => "running",
+            EngineState::Paused => "paused",
+            EngineState::Restarting => "restarting",
+            EngineState::Removing => "removing",
+            EngineState::Exited => "exited",
+            EngineState::Dead => "dead",
+            EngineState::Unknown(word) => word,
+        }
+    }
+
+    /// Whether a process of the container is alive.
+    pub fn is_alive(&self) -> bool {
+        matches!(self, EngineState::Running | EngineState::Paused | EngineState::Restarting)
+    }
+}
+
+/// One container as a list call shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerSnapshot {
+    /// Container id.
+    pub id: String,
+    /// Container name without the leading `/`.
+    pub name: String,
+    /// The container's labels.
+    pub labels: HashMap<String, String>,
+    /// Its state.
+    pub state: EngineState,
+    /// Exit code, when exited and the engine said it.
+    pub exit_code: Option<i64>,
+    /// Image as asked for at create.
+    pub image: String,
+}
+
+/// What happened to a container, as the events stream tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContainerEventKind {
+    /// Its process started.
+    Started,
+    /// Its process exited.
+    Died {
+        /// Exit code.
+        exit_code: i64,
+    },
+    /// The kernel's OOM killer hit it (a `Died` follows).
+    OomKilled,
+    /// `docker stop` (or our stop) ended it.
+    Stopped,
+    /// It was removed.
+    Destroyed,
+}
+
+/// One container event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerEvent {
+    /// Container id.
+    pub id: String,
+    /// Container name.
+    pub name: String,
+    /// What happened.
+    pub kind: ContainerEventKind,
+    /// When, in Unix nanoseconds (for reconnecting with `since`).
+    pub time_nanos: i64,
+}

@@ -1,0 +1,12 @@
+//! Pure decisions: restart policy, backoff and intensity, with no actors,
+//! engine or clock of their own (time is always passed in).
+
+mod backoff;
+mod decide;
+mod intensity;
+mod restart_policy;
+
+pub use self::backoff::Backoff;
+pub use self::decide::{decide, Decision, ExitFacts, RestartHistory};
+pub use self::intensity::IntensityLimit;
+pub use self::restart_policy::RestartPolicy;

@@ -1,0 +1,344 @@
+//! The unit model: what one supervised container is declared to be.
+//!
+//! A [`UnitSpec`] is built in Rust with its builder methods or read from a
+//! manifest with serde; either way it is checked by [`validate`] before any
+//! engine call is made.
+//!
+//! ```
+//! use stevedore::{RestartPolicy, UnitSpec};
+//! let spec = UnitSpec::new("web", "busybox:latest")
+//!     .command(["httpd", "-f", "-p", "8080"])
+//!     .env("GREETING", "hello")
+//!     .port("127.0.0.1:18080:8080".parse().unwrap())
+//!     .memory(64 << 20)
+//!     .restart(RestartPolicy::Always);
+//! assert!(stevedore::spec::validate(&spec).is_ok());
+//! ```
+
+mod hash;
+pub mod text;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::hash::spec_hash;
+pub use self::validate::{validate, SpecProblem};
+use crate::policy::{Backoff, IntensityLimit, RestartPolicy};
+
+/// One declared container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitSpec {
+    /// Unit name, unique in its namespace; the container is `<namespace>--<name>`.
+    pub name: String,
+    /// Image reference as the user wrote it (`busybox:latest`).
+    pub image: String,
+    /// Command line; `None` runs the image's own command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Environment the unit sets (the image's own environment is not listed here).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Published ports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PortMapping>,
+    /// Bind mounts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<VolumeMount>,
+    /// Memory limit in bytes; `None` is unlimited.
+    #[serde(default, with = "text::size_serde", skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
+    /// Relative CPU weight (Docker's `--cpu-shares`); `None` is the engine default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_shares: Option<u64>,
+    /// Memory swappiness 0–100; `None` inherits the host's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swappiness: Option<i64>,
+    /// Extra labels put on the container (keys under `io.stevedore.` are reserved).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// What to do when the container exits.
+    #[serde(default)]
+    pub restart: RestartPolicy,
+    /// Delays between restarts.
+    #[serde(default)]
+    pub backoff: Backoff,
+    /// How many restarts within a window before the unit is failed.
+    #[serde(default)]
+    pub intensity: IntensityLimit,
+    /// Grace period between the stop signal and a kill.
+    #[serde(default = "default_stop_timeout", with = "text::duration_serde")]
+    pub stop_timeout: Duration,
+    /// Signal that asks the container to stop.
+    #[serde(default = "default_stop_signal")]
+    pub stop_signal: String,
+}
+
+fn default_stop_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_stop_signal() -> String {
+    "SIGTERM".to_string()
+}
+
+impl UnitSpec {
+    /// A unit running `image` with its own command and every default.
+    pub fn new(name: impl Into<String>, image: impl Into<String>) -> Self {
+        UnitSpec {
+            name: name.into(),
+            image: image.into(),
+            command: None,
+            env: BTreeMap::new(),
+            ports: Vec::new(),
+            volumes: Vec::new(),
+            memory: None,
+            cpu_shares: None,
+            swappiness: None,
+            labels: BTreeMap::new(),
+            restart: RestartPolicy::default(),
+            backoff: Backoff::default(),
+            intensity: IntensityLimit::default(),
+            stop_timeout: default_stop_timeout(),
+            stop_signal: default_stop_signal(),
+        }
+    }
+
+    /// Runs this command line instead of the image's.
+    pub fn command<I, S>(mut self, argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.command = Some(argv.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets one environment variable.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.insert(key.into(), value.into());
+        self
+    }
+
+    /// Publishes one port.
+    pub fn port(mut self, port: PortMapping) -> Self {
+        self.ports.push(port);
+        self
+    }
+
+    /// Mounts one host path.
+    pub fn volume(mut self, volume: VolumeMount) -> Self {
+        self.volumes.push(volume);
+        self
+    }
+
+    /// Limits memory to `bytes`.
+    pub fn memory(mut self, bytes: u64) -> Self {
+        self.memory = Some(bytes);
+        self
+    }
+
+    /// Sets the relative CPU weight.
+    pub fn cpu_shares(mut self, shares: u64) -> Self {
+        self.cpu_shares = Some(shares);
+        self
+    }
+
+    /// Sets memory swappiness (0–100).
+    pub fn swappiness(mut self, swappiness: i64) -> Self {
+        self.swappiness = Some(swappiness);
+        self
+    }
+
+    /// Adds one container label.
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the restart policy.
+    pub fn restart(mut self, policy: RestartPolicy) -> Self {
+        self.restart = policy;
+        self
+    }
+
+    /// Sets the backoff between restarts.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Sets the restart intensity limit.
+    pub fn intensity(mut self, intensity: IntensityLimit) -> Self {
+        self.intensity = intensity;
+        self
+    }
+
+    /// Sets the grace period of a stop.
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
+    /// Sets the signal a stop sends first.
+    pub fn stop_signal(mut self, signal: impl Into<String>) -> Self {
+        self.stop_signal = signal.into();
+        self
+    }
+}
+
+/// Transport protocol of a published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// TCP (the default).
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        })
+    }
+}
+
+/// One published port: container port `internal` on host port `external`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PortMapping {
+    /// Port inside the container.
+    pub internal: u16,
+    /// Port on the host; `0` lets the engine pick a free one.
+    pub external: u16,
+    /// TCP or UDP.
+    pub protocol: Protocol,
+    /// Host address to bind; `None` binds every address.
+    pub host_ip: Option<String>,
+}
+
+impl PortMapping {
+    /// TCP `internal` published on host port `external` on every address.
+    pub fn tcp(internal: u16, external: u16) -> Self {
+        PortMapping {
+            internal,
+            external,
+            protocol: Protocol::Tcp,
+            host_ip: None,
+        }
+    }
+}
+
+impl FromStr for PortMapping {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        text::parse_port(text)
+    }
+}
+
+impl TryFrom<String> for PortMapping {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        text::parse_port(&text)
+    }
+}
+
+impl From<PortMapping> for String {
+    fn from(port: PortMapping) -> String {
+        text::format_port(&port)
+    }
+}
+
+impl fmt::Display for PortMapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&text::format_port(self))
+    }
+}
+
+/// One bind mount of a host path into the container.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct VolumeMount {
+    /// Absolute path on the host.
+    pub host: PathBuf,
+    /// Absolute path inside the container.
+    pub container: PathBuf,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
+impl FromStr for VolumeMount {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        text::parse_volume(text)
+    }
+}
+
+impl TryFrom<String> for VolumeMount {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        text::parse_volume(&text)
+    }
+}
+
+impl From<VolumeMount> for String {
+    fn from(volume: VolumeMount) -> String {
+        text::format_volume(&volume)
+    }
+}
+
+impl fmt::Display for VolumeMount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&text::format_volume(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_round_trips_through_json_unchanged() {
+        let spec = UnitSpec::new("web", "busybox:latest")
+            .command(["httpd", "-f"])
+            .env("A", "1")
+            .port("127.0.0.1:18080:8080".parse().unwrap())
+            .volume("/srv:/data:ro".parse().unwrap())
+            .memory(64 << 20)
+            .cpu_shares(512)
+            .swappiness(0)
+            .label("team", "edge")
+            .restart(RestartPolicy::OnFailure { max_retries: Some(3) })
+            .stop_timeout(Duration::from_millis(1500));
+        let json = serde_json::to_string(&spec).unwrap();
+        let back: UnitSpec = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, spec);
+    }
+
+    #[test]
+    fn manifest_style_fields_are_read_from_docker_strings() {
+        let json = r#"{"name":"w","image":"i","memory":"64m","restart":"on-failure:5",
+            "ports":["9000:9000/udp"],"stop_timeout":"3s"}"#;
+        let spec: UnitSpec = serde_json::from_str(json).unwrap();
+        assert_eq!(spec.memory, Some(64 << 20));
+        assert_eq!(spec.restart, RestartPolicy::OnFailure { max_retries: Some(5) });
+        assert_eq!(spec.ports[0].protocol, Protocol::Udp);
+        assert_eq!(spec.stop_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = serde_json::from_str::<UnitSpec>(r#"{"name":"w","image":"i","memroy":"6m"}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("memroy"));
+    }
+}
