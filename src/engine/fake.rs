@@ -19,7 +19,7 @@ use futures::{FutureExt, StreamExt};
 use tokio::sync::broadcast;
 
 use super::{
-    classify, ContainerEvent, ContainerEventKind, ContainerSnapshot, Engine, EngineError, EngineResult,
+    classify, ContainerEvent, ContainerEventKind, ContainerSnapshot, Engine, EngineResult,
     EngineState, Operation, RawFailure,
 };
 
@@ -383,6 +383,7 @@ fn tokio_stream_from(receiver: broadcast::Receiver<ContainerEvent>) -> BoxStream
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::EngineError;
 
     fn body(cmd: &[&str]) -> ContainerCreateBody {
         ContainerCreateBody {

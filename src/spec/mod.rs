@@ -17,7 +17,7 @@
 
 mod hash;
 pub mod text;
-mod validate;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;

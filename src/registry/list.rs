@@ -1,0 +1,73 @@
+//! `list`: every unit of the namespace with its container as the engine has
+//! it — one list call, then one inspect per container and per image.
+
+use std::collections::HashMap;
+
+use actix::prelude::*;
+use futures::future::join_all;
+
+use super::Registry;
+use crate::engine::mapping::container_details;
+use crate::engine::EngineError;
+use crate::gateway::{InspectContainer, InspectImage, ListContainers};
+use crate::labels;
+use crate::unit::{GetSnapshot, UnitError, UnitStatus};
+
+/// Lists every unit, sorted by name, dead ones included. Containers that
+/// vanish mid-list read as no container; a deleted image is tolerated.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<UnitStatus>, UnitError>")]
+pub struct ListUnits;
+
+impl Handler<ListUnits> for Registry {
+    type Result = ResponseFuture<Result<Vec<UnitStatus>, UnitError>>;
+
+    fn handle(&mut self, _: ListUnits, _: &mut Context<Self>) -> Self::Result {
+        let gateway = self.gateway.clone();
+        let namespace = self.namespace.clone();
+        let units: Vec<_> = self.units.values().cloned().collect();
+        let gone = |_| UnitError::Gone("gateway".into());
+        Box::pin(async move {
+            let listed = gateway
+                .send(ListContainers {
+                    namespace: namespace.clone(),
+                })
+                .await
+                .map_err(gone)??;
+            let snapshots = join_all(units.iter().map(|unit| unit.send(GetSnapshot))).await;
+            let mut image_configs = HashMap::new();
+            let mut statuses = Vec::new();
+            for snapshot in snapshots.into_iter().flatten() {
+                let container_name = labels::container_name(&namespace, &snapshot.spec.name);
+                let listed_id = listed.iter().find(|c| c.name == container_name).map(|c| c.id.clone());
+                let details = match listed_id {
+                    None => None,
+                    Some(id) => match gateway.send(InspectContainer { id }).await.map_err(gone)? {
+                        Ok(inspect) => {
+                            let image_id = inspect.image.clone().unwrap_or_default();
+                            if !image_configs.contains_key(&image_id) {
+                                let image = gateway.send(InspectImage { image: image_id.clone() }).await.map_err(gone)?;
+                                image_configs.insert(image_id.clone(), image.ok());
+                            }
+                            Some(container_details(&inspect, image_configs[&image_id].as_ref()))
+                        }
+                        Err(EngineError::ContainerNotFound(_)) => None,
+                        Err(error) => return Err(error.into()),
+                    },
+                };
+                statuses.push(UnitStatus {
+                    name: snapshot.spec.name.clone(),
+                    container_name,
+                    state: snapshot.state,
+                    reason: snapshot.reason,
+                    restart_count: snapshot.restart_count,
+                    last_exit_code: details.as_ref().and_then(|d| d.exit_code).or(snapshot.last_exit_code),
+                    spec: snapshot.spec,
+                    container: details,
+                });
+            }
+            statuses.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(statuses)
+        })
+    }
+}

@@ -1,0 +1,308 @@
+//! The Registry actor: serializes ownership of one namespace. It keeps unit
+//! names unique, spawns and ends Unit actors, writes the event router, adopts
+//! the namespace's containers at start and answers `list` from the engine.
+
+mod list;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix::prelude::*;
+use futures::future::join_all;
+use tokio::sync::oneshot;
+
+use crate::engine::ContainerSnapshot;
+use crate::gateway::{EventRouter, Gateway, ListContainers};
+use crate::labels;
+use crate::spec::{validate, UnitSpec};
+use crate::unit::{Detach, EventBus, Flows, Unit, UnitCommand, UnitError, UnitEvent, UnitInit};
+
+/// The Registry actor of one namespace.
+pub struct Registry {
+    namespace: String,
+    gateway: Addr<Gateway>,
+    router: Arc<EventRouter>,
+    bus: Arc<EventBus>,
+    units: HashMap<String, Addr<Unit>>,
+}
+
+impl Registry {
+    /// A registry of `namespace` whose units talk to `gateway` and are
+    /// routed through `router`.
+    pub fn new(namespace: String, gateway: Addr<Gateway>, router: Arc<EventRouter>) -> Self {
+        Registry {
+            namespace,
+            gateway,
+            router,
+            bus: Arc::default(),
+            units: HashMap::new(),
+        }
+    }
+
+    fn spawn_unit(
+        &mut self,
+        spec: UnitSpec,
+        adopted: Option<ContainerSnapshot>,
+        first_start: Option<oneshot::Sender<Result<(), UnitError>>>,
+    ) -> Addr<Unit> {
+        let name = spec.name.clone();
+        let container_name = labels::container_name(&self.namespace, &name);
+        let flows = Flows {
+            gateway: self.gateway.clone(),
+            namespace: self.namespace.clone(),
+            container_name: container_name.clone(),
+        };
+        let unit = Unit::new(UnitInit {
+            flows,
+            bus: Arc::clone(&self.bus),
+            spec,
+            adopted,
+            first_start,
+        })
+        .start();
+        self.router.insert(container_name, unit.clone().recipient());
+        self.units.insert(name, unit.clone());
+        unit
+    }
+
+    fn forget(&mut self, name: &str) {
+        self.units.remove(name);
+        self.router.remove(&labels::container_name(&self.namespace, name));
+    }
+}
+
+impl Actor for Registry {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(1024);
+    }
+}
+
+/// Adopts every container labelled with the namespace: one unit each, the
+/// container kept as it is. Returns the adopted unit names; containers whose
+/// labels cannot be read are reported and left alone.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<AdoptReport, UnitError>")]
+pub struct Adopt;
+
+/// What adoption found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdoptReport {
+    /// Units adopted, by name.
+    pub adopted: Vec<String>,
+    /// Containers left alone, with why.
+    pub skipped: Vec<(String, String)>,
+}
+
+impl Handler<Adopt> for Registry {
+    type Result = ResponseActFuture<Self, Result<AdoptReport, UnitError>>;
+
+    fn handle(&mut self, _: Adopt, _: &mut Context<Self>) -> Self::Result {
+        let list = self.gateway.send(ListContainers {
+            namespace: self.namespace.clone(),
+        });
+        Box::pin(list.into_actor(self).map(|listed, act, _| {
+            let listed = listed.map_err(|_| UnitError::Gone("gateway".into()))??;
+            let mut report = AdoptReport::default();
+            for snapshot in listed {
+                match adoptable(&act.namespace, &snapshot) {
+                    Ok(spec) if !act.units.contains_key(&spec.name) => {
+                        report.adopted.push(spec.name.clone());
+                        act.spawn_unit(spec, Some(snapshot), None);
+                    }
+                    Ok(spec) => report.skipped.push((snapshot.name, format!("unit {} is already supervised", spec.name))),
+                    Err(why) => report.skipped.push((snapshot.name, why)),
+                }
+            }
+            if !report.skipped.is_empty() {
+                tracing::warn!(skipped = ?report.skipped, "containers left alone at adoption");
+            }
+            Ok(report)
+        }))
+    }
+}
+
+/// The spec of a listed container, when it is one this namespace can adopt.
+pub fn adoptable(namespace: &str, snapshot: &ContainerSnapshot) -> Result<UnitSpec, String> {
+    let spec = labels::stored_spec(&snapshot.labels).ok_or("its spec label is missing or unreadable")?;
+    if snapshot.name != labels::container_name(namespace, &spec.name) {
+        return Err(format!("its name does not match its unit {}", spec.name));
+    }
+    Ok(spec)
+}
+
+/// Declares a unit: validated, then created and started. Answers once the
+/// container runs, or with why it could not be started (in which case the
+/// unit is not added and its container, if one was made, is removed).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), UnitError>")]
+pub struct AddUnit(pub UnitSpec);
+
+impl Handler<AddUnit> for Registry {
+    type Result = ResponseActFuture<Self, Result<(), UnitError>>;
+
+    fn handle(&mut self, AddUnit(spec): AddUnit, _: &mut Context<Self>) -> Self::Result {
+        if let Err(problems) = validate(&spec) {
+            return Box::pin(actix::fut::ready(Err(UnitError::Invalid {
+                name: spec.name,
+                problems,
+            })));
+        }
+        if self.units.contains_key(&spec.name) {
+            return Box::pin(actix::fut::ready(Err(UnitError::AlreadyExists(spec.name))));
+        }
+        let name = spec.name.clone();
+        let (tx, rx) = oneshot::channel();
+        let unit = self.spawn_unit(spec, None, Some(tx));
+        Box::pin(
+            async move {
+                let started = rx.await.unwrap_or_else(|_| Err(UnitError::Gone(name.clone())));
+                if started.is_err() {
+                    // Roll back: the add changes nothing when it fails.
+                    let _ = unit.send(UnitCommand::Remove).await;
+                }
+                (name, started)
+            }
+            .into_actor(self)
+            .map(|(name, started), act, _| {
+                if started.is_err() {
+                    act.forget(&name);
+                }
+                started
+            }),
+        )
+    }
+}
+
+/// Removes a unit: stop (grace period, then kill), remove its container, end
+/// its actor. Removing a unit that does not exist succeeds.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), UnitError>")]
+pub struct RemoveUnit(pub String);
+
+impl Handler<RemoveUnit> for Registry {
+    type Result = ResponseActFuture<Self, Result<(), UnitError>>;
+
+    fn handle(&mut self, RemoveUnit(name): RemoveUnit, _: &mut Context<Self>) -> Self::Result {
+        let Some(unit) = self.units.get(&name).cloned() else {
+            return Box::pin(actix::fut::ready(Ok(())));
+        };
+        Box::pin(
+            async move { unit.send(UnitCommand::Remove).await.unwrap_or(Ok(())) }
+                .into_actor(self)
+                .map(move |removed, act, _| {
+                    if removed.is_ok() {
+                        act.forget(&name);
+                    }
+                    removed
+                }),
+        )
+    }
+}
+
+/// Sends a command to one unit.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), UnitError>")]
+pub struct CommandUnit {
+    /// Unit name.
+    pub name: String,
+    /// The command (use [`RemoveUnit`] to remove).
+    pub command: UnitCommand,
+}
+
+impl Handler<CommandUnit> for Registry {
+    type Result = ResponseFuture<Result<(), UnitError>>;
+
+    fn handle(&mut self, msg: CommandUnit, _: &mut Context<Self>) -> Self::Result {
+        if let UnitCommand::Update(spec) = &msg.command {
+            if let Err(problems) = validate(spec) {
+                return Box::pin(futures::future::ready(Err(UnitError::Invalid {
+                    name: spec.name.clone(),
+                    problems,
+                })));
+            }
+        }
+        let Some(unit) = self.units.get(&msg.name).cloned() else {
+            return Box::pin(futures::future::ready(Err(UnitError::NotFound(msg.name))));
+        };
+        let name = msg.name;
+        Box::pin(async move { unit.send(msg.command).await.unwrap_or(Err(UnitError::Gone(name))) })
+    }
+}
+
+/// Whether a unit of that name exists.
+#[derive(Debug, Message)]
+#[rtype(result = "bool")]
+pub struct UnitExists(pub String);
+
+impl Handler<UnitExists> for Registry {
+    type Result = bool;
+    fn handle(&mut self, UnitExists(name): UnitExists, _: &mut Context<Self>) -> bool {
+        self.units.contains_key(&name)
+    }
+}
+
+/// Subscribes an actor to every unit event of the namespace.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Subscribe(pub Recipient<UnitEvent>);
+
+impl Handler<Subscribe> for Registry {
+    type Result = ();
+    fn handle(&mut self, Subscribe(recipient): Subscribe, _: &mut Context<Self>) {
+        self.bus.subscribe(recipient);
+    }
+}
+
+/// Returns the namespace's event bus (for stream subscriptions).
+#[derive(Debug, Message)]
+#[rtype(result = "Arc<EventBus>")]
+pub struct GetBus;
+
+impl Handler<GetBus> for Registry {
+    type Result = MessageResult<GetBus>;
+    fn handle(&mut self, _: GetBus, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(Arc::clone(&self.bus))
+    }
+}
+
+/// How a shutdown treats the containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownMode {
+    /// Leave them running; the next supervisor adopts them.
+    Leave,
+    /// Stop every unit with its grace period first.
+    Stop,
+}
+
+/// Ends every unit actor and the registry.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Shutdown(pub ShutdownMode);
+
+impl Handler<Shutdown> for Registry {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, Shutdown(mode): Shutdown, _: &mut Context<Self>) -> Self::Result {
+        let units: Vec<Addr<Unit>> = self.units.values().cloned().collect();
+        Box::pin(
+            async move {
+                if mode == ShutdownMode::Stop {
+                    join_all(units.iter().map(|unit| unit.send(UnitCommand::Stop))).await;
+                }
+                join_all(units.iter().map(|unit| unit.send(Detach))).await;
+            }
+            .into_actor(self)
+            .map(|(), act, ctx| {
+                let names: Vec<String> = act.units.keys().cloned().collect();
+                for name in names {
+                    act.forget(&name);
+                }
+                ctx.stop();
+            }),
+        )
+    }
+}
+
+pub use self::list::ListUnits;

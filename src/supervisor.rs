@@ -1,0 +1,250 @@
+//! `Supervisor::builder()…start()`: wires a gateway and a registry together
+//! and hands back a [`SupervisorHandle`] for embedding in an actix app.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use futures::stream::BoxStream;
+use thiserror::Error;
+
+use crate::engine::{DockerEngine, Engine, EngineError};
+use crate::gateway::{AwaitEvents, Gateway, GatewayConfig, GatewayStats, GetRouter, GetStats, Rate, RetryPolicy};
+use crate::registry::{
+    Adopt, AdoptReport, AddUnit, CommandUnit, GetBus, ListUnits, Registry, RemoveUnit, Shutdown, ShutdownMode,
+    Subscribe, UnitExists,
+};
+use crate::spec::validate::is_valid_name;
+use crate::spec::UnitSpec;
+use crate::unit::{UnitCommand, UnitError, UnitEvent, UnitStatus};
+
+/// Why a supervisor could not start.
+#[derive(Debug, Error)]
+pub enum StartError {
+    /// The namespace is not a valid container-name prefix.
+    #[error("invalid namespace {0:?}: use letters, digits, '_', '.' and '-', starting with a letter or digit")]
+    InvalidNamespace(String),
+    /// The engine could not be reached or refused adoption's list call.
+    #[error("cannot reach the Docker engine: {0}")]
+    Engine(#[from] EngineError),
+    /// Adoption failed.
+    #[error("adoption failed: {0}")]
+    Adoption(UnitError),
+}
+
+/// Builds a supervisor.
+#[derive(Default)]
+pub struct SupervisorBuilder {
+    namespace: Option<String>,
+    engine: Option<Arc<dyn Engine>>,
+    gateway: Option<Addr<Gateway>>,
+    config: GatewayConfig,
+}
+
+/// The supervisor's entry point.
+pub struct Supervisor;
+
+impl Supervisor {
+    /// A builder with the defaults: namespace `default`, the local engine.
+    pub fn builder() -> SupervisorBuilder {
+        SupervisorBuilder::default()
+    }
+}
+
+impl SupervisorBuilder {
+    /// The namespace whose units this supervisor owns.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Talks to `engine` instead of connecting to the local Docker engine.
+    pub fn engine(mut self, engine: Arc<dyn Engine>) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Shares an already running gateway (one per engine) with other supervisors.
+    pub fn gateway(mut self, gateway: Addr<Gateway>) -> Self {
+        self.gateway = Some(gateway);
+        self
+    }
+
+    /// Engine calls per second and burst (queued, never refused).
+    pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
+        self.config.rate = Rate { per_second, burst };
+        self
+    }
+
+    /// Engine calls in flight at once.
+    pub fn max_in_flight(mut self, calls: usize) -> Self {
+        self.config.max_in_flight = calls;
+        self
+    }
+
+    /// Retry bounds for transient engine failures.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.config.retry = retry;
+        self
+    }
+
+    /// Every gateway setting at once.
+    pub fn gateway_config(mut self, config: GatewayConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Starts the gateway (unless one was given) and the registry inside the
+    /// running actix System, waits for the events stream, and adopts the
+    /// namespace's existing containers.
+    pub async fn start(self) -> Result<SupervisorHandle, StartError> {
+        let namespace = self.namespace.unwrap_or_else(|| "default".to_string());
+        if !is_valid_name(&namespace) || namespace.contains("--") {
+            return Err(StartError::InvalidNamespace(namespace));
+        }
+        let gateway = match self.gateway {
+            Some(gateway) => gateway,
+            None => {
+                let engine: Arc<dyn Engine> = match self.engine {
+                    Some(engine) => engine,
+                    None => Arc::new(DockerEngine::connect().await?),
+                };
+                engine.ping().await?;
+                Gateway::start_with(engine, self.config)
+            }
+        };
+        let gone = |_| StartError::Adoption(UnitError::Gone("gateway".into()));
+        gateway.send(AwaitEvents).await.map_err(gone)?;
+        let router = gateway.send(GetRouter).await.map_err(gone)?;
+        let registry = Registry::new(namespace.clone(), gateway.clone(), router).start();
+        let adopted = registry
+            .send(Adopt)
+            .await
+            .map_err(|_| StartError::Adoption(UnitError::Gone("registry".into())))?
+            .map_err(StartError::Adoption)?;
+        Ok(SupervisorHandle {
+            namespace,
+            registry,
+            gateway,
+            adopted,
+        })
+    }
+}
+
+/// A running supervisor: every operation is also a typed message on
+/// [`SupervisorHandle::registry`].
+#[derive(Clone)]
+pub struct SupervisorHandle {
+    namespace: String,
+    registry: Addr<Registry>,
+    gateway: Addr<Gateway>,
+    adopted: AdoptReport,
+}
+
+impl SupervisorHandle {
+    async fn ask<M>(&self, message: M) -> Result<(), UnitError>
+    where
+        M: Message<Result = Result<(), UnitError>> + Send + 'static,
+        Registry: Handler<M>,
+    {
+        self.registry
+            .send(message)
+            .await
+            .unwrap_or_else(|_| Err(UnitError::Gone(self.namespace.clone())))
+    }
+
+    async fn command(&self, name: &str, command: UnitCommand) -> Result<(), UnitError> {
+        self.ask(CommandUnit {
+            name: name.to_string(),
+            command,
+        })
+        .await
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The registry's address, for sending its messages directly.
+    pub fn registry(&self) -> &Addr<Registry> {
+        &self.registry
+    }
+
+    /// The gateway's address.
+    pub fn gateway(&self) -> &Addr<Gateway> {
+        &self.gateway
+    }
+
+    /// What was adopted at start.
+    pub fn adopted(&self) -> &AdoptReport {
+        &self.adopted
+    }
+
+    /// Adds a unit; answers once its container runs.
+    pub async fn add(&self, spec: UnitSpec) -> Result<(), UnitError> {
+        self.ask(AddUnit(spec)).await
+    }
+
+    /// Removes a unit (stop, remove its container); succeeds if it does not exist.
+    pub async fn remove(&self, name: &str) -> Result<(), UnitError> {
+        self.ask(RemoveUnit(name.to_string())).await
+    }
+
+    /// Whether a unit of that name exists.
+    pub async fn exists(&self, name: &str) -> bool {
+        self.registry.send(UnitExists(name.to_string())).await.unwrap_or(false)
+    }
+
+    /// Every unit with its container as the engine has it.
+    pub async fn list(&self) -> Result<Vec<UnitStatus>, UnitError> {
+        self.registry
+            .send(ListUnits)
+            .await
+            .unwrap_or_else(|_| Err(UnitError::Gone(self.namespace.clone())))
+    }
+
+    /// Stops a unit by hand; no restart policy undoes it.
+    pub async fn stop(&self, name: &str) -> Result<(), UnitError> {
+        self.command(name, UnitCommand::Stop).await
+    }
+
+    /// Starts a unit by hand (resets its restart history, as `docker start` does).
+    pub async fn start(&self, name: &str) -> Result<(), UnitError> {
+        self.command(name, UnitCommand::Start).await
+    }
+
+    /// Stops and starts a unit.
+    pub async fn restart(&self, name: &str) -> Result<(), UnitError> {
+        self.command(name, UnitCommand::Restart).await
+    }
+
+    /// Replaces a unit's container if `spec` differs from the current one.
+    pub async fn update(&self, spec: UnitSpec) -> Result<(), UnitError> {
+        let name = spec.name.clone();
+        self.command(&name, UnitCommand::Update(Box::new(spec))).await
+    }
+
+    /// Sends every unit event of the namespace to `recipient`.
+    pub async fn subscribe(&self, recipient: Recipient<UnitEvent>) {
+        let _ = self.registry.send(Subscribe(recipient)).await;
+    }
+
+    /// Every unit event of the namespace from now on, as a stream.
+    pub async fn events(&self) -> BoxStream<'static, UnitEvent> {
+        match self.registry.send(GetBus).await {
+            Ok(bus) => bus.stream(),
+            Err(_) => Box::pin(futures::stream::empty()),
+        }
+    }
+
+    /// The gateway's counters.
+    pub async fn stats(&self) -> GatewayStats {
+        self.gateway.send(GetStats).await.unwrap_or_default()
+    }
+
+    /// Ends the supervisor: `Leave` keeps containers running for the next
+    /// supervisor to adopt; `Stop` stops each unit with its grace period.
+    pub async fn shutdown(&self, mode: ShutdownMode) {
+        let _ = self.registry.send(Shutdown(mode)).await;
+    }
+}
