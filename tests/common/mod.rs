@@ -1,0 +1,122 @@
+//! Shared helpers of the tests that need the real Docker engine.
+#![allow(dead_code)]
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use stevedore::engine::DockerEngine;
+use stevedore::{Supervisor, SupervisorHandle, UnitEvent};
+
+/// The image `scripts/engine-up.sh` imports from the host's busybox.
+pub const IMAGE: &str = "stevedore-test:latest";
+
+/// The engine, or `None` (with a clear message) on a machine without one.
+/// In CI (`CI` set) a missing engine fails the test instead.
+pub async fn engine() -> Option<Arc<DockerEngine>> {
+    match DockerEngine::connect().await {
+        Ok(engine) => Some(Arc::new(engine)),
+        Err(error) if std::env::var_os("CI").is_some() => {
+            panic!("the Docker engine is required in CI and does not answer: {error}")
+        }
+        Err(error) => {
+            eprintln!("SKIPPED: no Docker engine answers ({error}); run scripts/engine-up.sh first");
+            None
+        }
+    }
+}
+
+/// A clean namespace and a supervisor on it; `None` when the engine is missing.
+pub async fn supervisor(namespace: &str) -> Option<(SupervisorHandle, Cleanup)> {
+    let engine = engine().await?;
+    let cleanup = Cleanup::new(namespace);
+    let handle = Supervisor::builder()
+        .namespace(namespace)
+        .engine(engine)
+        .start()
+        .await
+        .expect("supervisor starts");
+    Some((handle, cleanup))
+}
+
+/// Another supervisor of an existing namespace (for adoption tests).
+pub async fn second_supervisor(namespace: &str) -> SupervisorHandle {
+    let engine = engine().await.expect("engine answered before");
+    Supervisor::builder().namespace(namespace).engine(engine).start().await.expect("supervisor starts")
+}
+
+/// Removes a namespace's containers now and again when dropped.
+pub struct Cleanup {
+    namespace: String,
+    extra: Vec<String>,
+}
+
+impl Cleanup {
+    pub fn new(namespace: &str) -> Self {
+        let cleanup = Cleanup {
+            namespace: namespace.to_string(),
+            extra: Vec::new(),
+        };
+        cleanup.run();
+        cleanup
+    }
+
+    /// Also removes `container` (a foreign one a test made) at the end.
+    pub fn also(&mut self, container: &str) {
+        self.extra.push(container.to_string());
+    }
+
+    fn run(&self) {
+        let filter = format!("label=io.stevedore.namespace={}", self.namespace);
+        let ids = docker(&["ps", "-aq", "--filter", &filter]);
+        let mut targets: Vec<String> = ids.split_whitespace().map(str::to_string).collect();
+        targets.extend(self.extra.iter().cloned());
+        if !targets.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(targets.iter().map(String::as_str));
+            let _ = Command::new("docker").args(&args).output();
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.run();
+    }
+}
+
+/// Runs the docker CLI and returns its standard output, trimmed.
+pub fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker").args(args).output().expect("the docker CLI runs");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// `docker inspect -f FORMAT NAME`.
+pub fn inspect(name: &str, format: &str) -> String {
+    docker(&["inspect", "-f", format, name])
+}
+
+/// Waits for the first event of `unit` that satisfies `wanted` (bounded, so a
+/// regression fails instead of hanging).
+pub async fn event_where(
+    events: &mut (impl StreamExt<Item = UnitEvent> + Unpin),
+    unit: &str,
+    wanted: impl Fn(&UnitEvent) -> bool,
+) -> UnitEvent {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let event = events.next().await.expect("event stream ended");
+            if event.unit == unit && wanted(&event) {
+                return event;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the awaited event of {unit} never came"))
+}
+
+/// A host TCP port that is free now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
