@@ -55,7 +55,11 @@ pub struct CarriedState {
 
 impl CarriedState {
     /// The state a unit carries into its next container.
-    pub fn from_history(history: &RestartHistory, last_exit_code: Option<i64>, reason: Option<String>) -> Self {
+    pub fn from_history(
+        history: &RestartHistory,
+        last_exit_code: Option<i64>,
+        reason: Option<String>,
+    ) -> Self {
         CarriedState {
             restart_count: history.restart_count,
             quick_failures: history.quick_failures,
@@ -110,7 +114,9 @@ pub fn carried_state(labels: &HashMap<String, String>) -> CarriedState {
 
 /// The spec a container was created from, if its labels carry a readable one.
 pub fn stored_spec(labels: &HashMap<String, String>) -> Option<UnitSpec> {
-    labels.get(SPEC).and_then(|json| serde_json::from_str(json).ok())
+    labels
+        .get(SPEC)
+        .and_then(|json| serde_json::from_str(json).ok())
 }
 
 /// Whether the labels say the container belongs to `namespace`.
@@ -120,7 +126,9 @@ pub fn belongs_to(labels: &HashMap<String, String>, namespace: &str) -> bool {
 
 /// The user's own labels: everything that is not ours.
 pub fn user_labels(labels: &HashMap<String, String>) -> impl Iterator<Item = (&String, &String)> {
-    labels.iter().filter(|(key, _)| !key.starts_with(RESERVED_PREFIX))
+    labels
+        .iter()
+        .filter(|(key, _)| !key.starts_with(RESERVED_PREFIX))
 }
 
 #[cfg(test)]

@@ -8,20 +8,24 @@ use futures::stream::BoxStream;
 use thiserror::Error;
 
 use crate::engine::{DockerEngine, Engine, EngineError};
-use crate::gateway::{AwaitEvents, Gateway, GatewayConfig, GatewayStats, GetRouter, GetStats, Rate, RetryPolicy};
-use crate::registry::{
-    Adopt, AdoptReport, AddUnit, CommandUnit, GetBus, ListUnits, Registry, RemoveUnit, Shutdown, ShutdownMode,
-    Subscribe, UnitExists,
+use crate::gateway::{
+    AwaitEvents, Gateway, GatewayConfig, GatewayStats, GetRouter, GetStats, Rate, RetryPolicy,
 };
-use crate::spec::validate::is_valid_name;
+use crate::registry::{
+    AddUnit, Adopt, AdoptReport, CommandUnit, GetBus, ListUnits, Registry, RemoveUnit, Shutdown,
+    ShutdownMode, Subscribe, UnitExists,
+};
 use crate::spec::UnitSpec;
+use crate::spec::validate::is_valid_name;
 use crate::unit::{UnitCommand, UnitError, UnitEvent, UnitStatus};
 
 /// Why a supervisor could not start.
 #[derive(Debug, Error)]
 pub enum StartError {
     /// The namespace is not a valid container-name prefix.
-    #[error("invalid namespace {0:?}: use letters, digits, '_', '.' and '-', starting with a letter or digit")]
+    #[error(
+        "invalid namespace {0:?}: use letters, digits, '_', '.' and '-', starting with a letter or digit"
+    )]
     InvalidNamespace(String),
     /// The engine could not be reached or refused adoption's list call.
     #[error("cannot reach the Docker engine: {0}")]
@@ -192,7 +196,10 @@ impl SupervisorHandle {
 
     /// Whether a unit of that name exists.
     pub async fn exists(&self, name: &str) -> bool {
-        self.registry.send(UnitExists(name.to_string())).await.unwrap_or(false)
+        self.registry
+            .send(UnitExists(name.to_string()))
+            .await
+            .unwrap_or(false)
     }
 
     /// Every unit with its container as the engine has it.
@@ -221,7 +228,8 @@ impl SupervisorHandle {
     /// Replaces a unit's container if `spec` differs from the current one.
     pub async fn update(&self, spec: UnitSpec) -> Result<(), UnitError> {
         let name = spec.name.clone();
-        self.command(&name, UnitCommand::Update(Box::new(spec))).await
+        self.command(&name, UnitCommand::Update(Box::new(spec)))
+            .await
     }
 
     /// Sends every unit event of the namespace to `recipient`.

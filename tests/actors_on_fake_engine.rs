@@ -6,10 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use stevedore::engine::fake::FakeEngine;
 use stevedore::engine::Operation;
+use stevedore::engine::fake::FakeEngine;
 use stevedore::labels;
-use stevedore::{Backoff, IntensityLimit, RestartPolicy, Supervisor, SupervisorHandle, UnitError, UnitEvent, UnitSpec, UnitState};
+use stevedore::{
+    Backoff, IntensityLimit, RestartPolicy, Supervisor, SupervisorHandle, UnitError, UnitEvent,
+    UnitSpec, UnitState,
+};
 
 async fn supervisor(engine: &FakeEngine, namespace: &str) -> SupervisorHandle {
     Supervisor::builder()
@@ -51,8 +54,12 @@ async fn event_where(
 async fn add_creates_and_starts_one_labelled_container() {
     let engine = FakeEngine::new();
     let sup = supervisor(&engine, "ns").await;
-    sup.add(UnitSpec::new("web", "busybox:latest")).await.unwrap();
-    let container = engine.container("ns--web").expect("container named <ns>--<unit>");
+    sup.add(UnitSpec::new("web", "busybox:latest"))
+        .await
+        .unwrap();
+    let container = engine
+        .container("ns--web")
+        .expect("container named <ns>--<unit>");
     assert_eq!(container.starts, 1);
     let labels = container.body.labels.unwrap();
     assert_eq!(labels[labels::NAMESPACE], "ns");
@@ -64,7 +71,9 @@ async fn add_creates_and_starts_one_labelled_container() {
 async fn adding_a_name_twice_is_already_exists() {
     let engine = FakeEngine::new();
     let sup = supervisor(&engine, "ns").await;
-    sup.add(UnitSpec::new("web", "busybox:latest")).await.unwrap();
+    sup.add(UnitSpec::new("web", "busybox:latest"))
+        .await
+        .unwrap();
     let again = sup.add(UnitSpec::new("web", "busybox:latest")).await;
     assert_eq!(again, Err(UnitError::AlreadyExists("web".into())));
     assert_eq!(engine.containers().len(), 1);
@@ -75,8 +84,12 @@ async fn an_invalid_spec_is_refused_before_any_engine_call() {
     let engine = FakeEngine::new();
     let sup = supervisor(&engine, "ns").await;
     let calls_before = engine.total_calls();
-    let refused = sup.add(UnitSpec::new("bad name", "busybox:latest").memory(1)).await;
-    let Err(UnitError::Invalid { problems, .. }) = refused else { panic!("{refused:?}") };
+    let refused = sup
+        .add(UnitSpec::new("bad name", "busybox:latest").memory(1))
+        .await;
+    let Err(UnitError::Invalid { problems, .. }) = refused else {
+        panic!("{refused:?}")
+    };
     assert_eq!(problems.len(), 2);
     assert_eq!(engine.total_calls(), calls_before);
 }
@@ -85,7 +98,9 @@ async fn an_invalid_spec_is_refused_before_any_engine_call() {
 async fn removing_twice_succeeds_and_removes_the_container() {
     let engine = FakeEngine::new();
     let sup = supervisor(&engine, "ns").await;
-    sup.add(UnitSpec::new("web", "busybox:latest")).await.unwrap();
+    sup.add(UnitSpec::new("web", "busybox:latest"))
+        .await
+        .unwrap();
     sup.remove("web").await.unwrap();
     sup.remove("web").await.unwrap();
     assert!(engine.containers().is_empty());
@@ -116,7 +131,9 @@ async fn policy_no_runs_once_and_is_listed_exited() {
     let engine = FakeEngine::new();
     let sup = supervisor(&engine, "ns").await;
     let mut events = sup.events().await;
-    sup.add(UnitSpec::new("once", "busybox:latest").command(["exit", "0"])).await.unwrap();
+    sup.add(UnitSpec::new("once", "busybox:latest").command(["exit", "0"]))
+        .await
+        .unwrap();
     event_where(&mut events, "once", |e| e.state == UnitState::Exited).await;
     assert_eq!(engine.calls(Operation::Start), 1);
     let listed = sup.list().await.unwrap();
@@ -148,22 +165,32 @@ async fn a_crash_of_an_always_unit_is_restarted_after_backing_off() {
     let engine = FakeEngine::new();
     let sup = supervisor(&engine, "ns").await;
     let mut events = sup.events().await;
-    sup.add(UnitSpec::new("web", "busybox:latest").restart(RestartPolicy::Always).backoff(quick_backoff()))
-        .await
-        .unwrap();
+    sup.add(
+        UnitSpec::new("web", "busybox:latest")
+            .restart(RestartPolicy::Always)
+            .backoff(quick_backoff()),
+    )
+    .await
+    .unwrap();
     engine.crash("ns--web", 2);
     let backing_off = event_where(&mut events, "web", |e| e.state == UnitState::BackingOff).await;
     assert_eq!(backing_off.exit_code, Some(2));
     let running = event_where(&mut events, "web", |e| e.state == UnitState::Running).await;
     assert_eq!(running.restart_count, 1);
-    assert_eq!(engine.containers().len(), 1, "the dead container is replaced, not duplicated");
+    assert_eq!(
+        engine.containers().len(),
+        1,
+        "the dead container is replaced, not duplicated"
+    );
 }
 
 #[actix::test]
 async fn a_manual_stop_is_never_undone_by_the_policy() {
     let engine = FakeEngine::new();
     let sup = supervisor(&engine, "ns").await;
-    sup.add(UnitSpec::new("web", "busybox:latest").restart(RestartPolicy::Always)).await.unwrap();
+    sup.add(UnitSpec::new("web", "busybox:latest").restart(RestartPolicy::Always))
+        .await
+        .unwrap();
     sup.stop("web").await.unwrap();
     let status = &sup.list().await.unwrap()[0];
     assert_eq!(status.state, UnitState::Stopped);
@@ -194,11 +221,18 @@ async fn a_second_supervisor_adopts_without_recreating_and_keeps_restart_counts(
     let first = supervisor(&engine, "ns").await;
     let mut events = first.events().await;
     first
-        .add(UnitSpec::new("web", "busybox:latest").restart(RestartPolicy::Always).backoff(quick_backoff()))
+        .add(
+            UnitSpec::new("web", "busybox:latest")
+                .restart(RestartPolicy::Always)
+                .backoff(quick_backoff()),
+        )
         .await
         .unwrap();
     engine.crash("ns--web", 1);
-    event_where(&mut events, "web", |e| e.state == UnitState::Running && e.restart_count == 1).await;
+    event_where(&mut events, "web", |e| {
+        e.state == UnitState::Running && e.restart_count == 1
+    })
+    .await;
     let id = engine.container("ns--web").unwrap().id;
     first.shutdown(stevedore::ShutdownMode::Leave).await;
 
@@ -209,7 +243,11 @@ async fn a_second_supervisor_adopts_without_recreating_and_keeps_restart_counts(
     assert_eq!(status.state, UnitState::Running);
     assert_eq!(status.restart_count, 1);
     assert_eq!(status.container.as_ref().unwrap().id, id);
-    assert_eq!(engine.calls(Operation::Create), creates, "adoption creates nothing");
+    assert_eq!(
+        engine.calls(Operation::Create),
+        creates,
+        "adoption creates nothing"
+    );
 }
 
 #[actix::test]
@@ -245,9 +283,17 @@ async fn a_lost_create_response_adopts_the_container_instead_of_duplicating() {
     let sup = supervisor(&engine, "ns").await;
     // A previous attempt made the container, but its answer never arrived.
     let spec = UnitSpec::new("web", "busybox:latest");
-    let body = stevedore::engine::mapping::create_body("ns", &spec, &stevedore::spec::spec_hash(&spec), &Default::default());
+    let body = stevedore::engine::mapping::create_body(
+        "ns",
+        &spec,
+        &stevedore::spec::spec_hash(&spec),
+        &Default::default(),
+    );
     use stevedore::engine::Engine;
-    let made = engine.create_container("ns--web".into(), body).await.unwrap();
+    let made = engine
+        .create_container("ns--web".into(), body)
+        .await
+        .unwrap();
     sup.add(spec).await.unwrap();
     assert_eq!(engine.containers().len(), 1);
     assert_eq!(engine.container("ns--web").unwrap().id, made);
@@ -261,10 +307,16 @@ async fn a_foreign_container_with_a_units_name_is_never_touched() {
         image: Some("busybox:latest".into()),
         ..Default::default()
     };
-    let foreign = engine.create_container("ns--web".into(), body).await.unwrap();
+    let foreign = engine
+        .create_container("ns--web".into(), body)
+        .await
+        .unwrap();
     let sup = supervisor(&engine, "ns").await;
     let refused = sup.add(UnitSpec::new("web", "busybox:latest")).await;
     assert_eq!(refused, Err(UnitError::NameTaken("ns--web".into())));
     assert_eq!(engine.container("ns--web").unwrap().id, foreign);
-    assert_eq!(engine.calls(Operation::Remove) + engine.calls(Operation::Stop), 0);
+    assert_eq!(
+        engine.calls(Operation::Remove) + engine.calls(Operation::Stop),
+        0
+    );
 }

@@ -5,19 +5,22 @@ use std::error::Error as _;
 use std::io;
 use std::time::Duration;
 
+use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
 use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, EventsOptions, KillContainerOptions,
     ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
 };
-use bollard::Docker;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 
 use super::mapping::{container_event, snapshot};
-use super::{classify, ContainerEvent, ContainerSnapshot, Engine, EngineError, EngineResult, Operation, RawFailure};
+use super::{
+    ContainerEvent, ContainerSnapshot, Engine, EngineError, EngineResult, Operation, RawFailure,
+    classify,
+};
 
 /// The Docker Engine reached through bollard.
 #[derive(Clone, Debug)]
@@ -83,7 +86,9 @@ fn raw_failure(error: BollardError) -> RawFailure {
         BollardError::JsonSerdeError { err } => RawFailure::Malformed(err.to_string()),
         other => match io_kind(&other) {
             Some(io::ErrorKind::NotFound) => RawFailure::SocketMissing(other.to_string()),
-            Some(io::ErrorKind::ConnectionRefused) => RawFailure::ConnectionRefused(other.to_string()),
+            Some(io::ErrorKind::ConnectionRefused) => {
+                RawFailure::ConnectionRefused(other.to_string())
+            }
             Some(
                 io::ErrorKind::ConnectionReset
                 | io::ErrorKind::ConnectionAborted
@@ -102,11 +107,10 @@ fn io_kind(error: &BollardError) -> Option<io::ErrorKind> {
         if let Some(io_error) = current.downcast_ref::<io::Error>() {
             return Some(io_error.kind());
         }
-        if let Some(hyper_error) = current.downcast_ref::<hyper::Error>() {
-            if hyper_error.is_incomplete_message() || hyper_error.is_closed() {
+        if let Some(hyper_error) = current.downcast_ref::<hyper::Error>()
+            && (hyper_error.is_incomplete_message() || hyper_error.is_closed()) {
                 return Some(io::ErrorKind::UnexpectedEof);
             }
-        }
         source = current.source();
     }
     None
@@ -130,10 +134,20 @@ fn label_filters(label_filter: String) -> HashMap<String, Vec<String>> {
 impl Engine for DockerEngine {
     fn ping(&self) -> BoxFuture<'static, EngineResult<()>> {
         let docker = self.docker.clone();
-        async move { docker.ping().await.map(drop).map_err(|e| failure(Operation::Ping, "", e)) }.boxed()
+        async move {
+            docker
+                .ping()
+                .await
+                .map(drop)
+                .map_err(|e| failure(Operation::Ping, "", e))
+        }
+        .boxed()
     }
 
-    fn list_containers(&self, label_filter: String) -> BoxFuture<'static, EngineResult<Vec<ContainerSnapshot>>> {
+    fn list_containers(
+        &self,
+        label_filter: String,
+    ) -> BoxFuture<'static, EngineResult<Vec<ContainerSnapshot>>> {
         let docker = self.docker.clone();
         async move {
             let options = ListContainersOptions {
@@ -150,7 +164,10 @@ impl Engine for DockerEngine {
         .boxed()
     }
 
-    fn inspect_container(&self, id: String) -> BoxFuture<'static, EngineResult<ContainerInspectResponse>> {
+    fn inspect_container(
+        &self,
+        id: String,
+    ) -> BoxFuture<'static, EngineResult<ContainerInspectResponse>> {
         let docker = self.docker.clone();
         async move {
             docker
@@ -161,7 +178,11 @@ impl Engine for DockerEngine {
         .boxed()
     }
 
-    fn create_container(&self, name: String, body: ContainerCreateBody) -> BoxFuture<'static, EngineResult<String>> {
+    fn create_container(
+        &self,
+        name: String,
+        body: ContainerCreateBody,
+    ) -> BoxFuture<'static, EngineResult<String>> {
         let docker = self.docker.clone();
         async move {
             let image = body.image.clone().unwrap_or_default();
@@ -241,7 +262,11 @@ impl Engine for DockerEngine {
         .boxed()
     }
 
-    fn pull_image(&self, image: String, progress: Box<dyn Fn(String) + Send>) -> BoxFuture<'static, EngineResult<()>> {
+    fn pull_image(
+        &self,
+        image: String,
+        progress: Box<dyn Fn(String) + Send>,
+    ) -> BoxFuture<'static, EngineResult<()>> {
         let docker = self.docker.clone();
         async move {
             let options = CreateImageOptions {
@@ -253,7 +278,11 @@ impl Engine for DockerEngine {
                 let info = item.map_err(|e| failure(Operation::Pull, &image, e))?;
                 if let Some(detail) = info.error_detail {
                     let message = detail.message.unwrap_or_else(|| "pull failed".into());
-                    return Err(classify(Operation::Pull, &image, &RawFailure::Stream(message)));
+                    return Err(classify(
+                        Operation::Pull,
+                        &image,
+                        &RawFailure::Stream(message),
+                    ));
                 }
                 if let Some(status) = info.status {
                     progress(status);
@@ -264,11 +293,16 @@ impl Engine for DockerEngine {
         .boxed()
     }
 
-    fn events(&self, label_filter: String, since: Option<i64>) -> BoxStream<'static, EngineResult<ContainerEvent>> {
+    fn events(
+        &self,
+        label_filter: String,
+        since: Option<i64>,
+    ) -> BoxStream<'static, EngineResult<ContainerEvent>> {
         let mut filters = label_filters(label_filter);
         filters.insert("type".into(), vec!["container".into()]);
         let options = EventsOptions {
-            since: since.map(|nanos| format!("{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000)),
+            since: since
+                .map(|nanos| format!("{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000)),
             until: None,
             filters: Some(filters),
         };

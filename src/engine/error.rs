@@ -137,7 +137,9 @@ pub enum RawFailure {
 pub fn classify(operation: Operation, subject: &str, failure: &RawFailure) -> EngineError {
     match failure {
         RawFailure::Status { code, message } => classify_status(operation, subject, *code, message),
-        RawFailure::SocketMissing(m) | RawFailure::ConnectionRefused(m) => EngineError::Unavailable(m.clone()),
+        RawFailure::SocketMissing(m) | RawFailure::ConnectionRefused(m) => {
+            EngineError::Unavailable(m.clone())
+        }
         RawFailure::ConnectionLost(m) => EngineError::Transient(m.clone()),
         RawFailure::ClientTimeout if operation.is_idempotent() => {
             EngineError::Transient("the engine did not answer in time".into())
@@ -147,9 +149,13 @@ pub fn classify(operation: Operation, subject: &str, failure: &RawFailure) -> En
             image: subject.to_string(),
             message: m.clone(),
         },
-        RawFailure::Stream(m) => classify_message(m).unwrap_or_else(|| EngineError::Other(m.clone())),
+        RawFailure::Stream(m) => {
+            classify_message(m).unwrap_or_else(|| EngineError::Other(m.clone()))
+        }
         RawFailure::Malformed(m) => EngineError::Other(format!("malformed engine reply: {m}")),
-        RawFailure::Other(m) => classify_message(m).unwrap_or_else(|| EngineError::Other(m.clone())),
+        RawFailure::Other(m) => {
+            classify_message(m).unwrap_or_else(|| EngineError::Other(m.clone()))
+        }
     }
 }
 
@@ -230,7 +236,9 @@ impl EngineError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            EngineError::Transient(_) | EngineError::Unavailable(_) | EngineError::DeadlineExceeded { .. }
+            EngineError::Transient(_)
+                | EngineError::Unavailable(_)
+                | EngineError::DeadlineExceeded { .. }
         )
     }
 
@@ -321,7 +329,10 @@ mod tests {
     #[test]
     fn name_conflicts_are_conflicts() {
         let msg = r#"Conflict. The container name "/demo--web" is already in use by container "0a1b". You have to remove (or rename) that container to be able to reuse that name."#;
-        assert!(matches!(status(Operation::Create, 409, msg), EngineError::Conflict(_)));
+        assert!(matches!(
+            status(Operation::Create, 409, msg),
+            EngineError::Conflict(_)
+        ));
     }
 
     #[test]
@@ -342,7 +353,11 @@ mod tests {
         let error = status(Operation::Create, 400, "invalid reference format");
         assert!(matches!(error, EngineError::InvalidRequest(_)));
         assert!(!error.is_retryable());
-        let error = status(Operation::Create, 500, "invalid mount config for type \"bind\": bind source path does not exist");
+        let error = status(
+            Operation::Create,
+            500,
+            "invalid mount config for type \"bind\": bind source path does not exist",
+        );
         assert!(matches!(error, EngineError::InvalidRequest(_)));
     }
 
@@ -352,16 +367,25 @@ mod tests {
             RawFailure::SocketMissing("/var/run/docker.sock".into()),
             RawFailure::ConnectionRefused("connection refused".into()),
         ] {
-            assert!(matches!(classify(Operation::List, "", &failure), EngineError::Unavailable(_)));
+            assert!(matches!(
+                classify(Operation::List, "", &failure),
+                EngineError::Unavailable(_)
+            ));
         }
     }
 
     #[test]
     fn a_broken_connection_is_transient() {
         let failure = RawFailure::ConnectionLost("connection reset by peer".into());
-        assert!(matches!(classify(Operation::Start, "", &failure), EngineError::Transient(_)));
+        assert!(matches!(
+            classify(Operation::Start, "", &failure),
+            EngineError::Transient(_)
+        ));
         let eof = RawFailure::Other("error reading a body from connection: unexpected EOF".into());
-        assert!(matches!(classify(Operation::Start, "", &eof), EngineError::Transient(_)));
+        assert!(matches!(
+            classify(Operation::Start, "", &eof),
+            EngineError::Transient(_)
+        ));
     }
 
     #[test]
@@ -383,7 +407,11 @@ mod tests {
 
     #[test]
     fn unknown_failures_are_other_and_not_retried() {
-        let error = status(Operation::Start, 500, "OCI runtime create failed: exec: \"nope\": not found");
+        let error = status(
+            Operation::Start,
+            500,
+            "OCI runtime create failed: exec: \"nope\": not found",
+        );
         assert!(matches!(error, EngineError::Other(_)));
         assert!(!error.is_retryable());
     }

@@ -19,8 +19,8 @@ use futures::{FutureExt, StreamExt};
 use tokio::sync::broadcast;
 
 use super::{
-    classify, ContainerEvent, ContainerEventKind, ContainerSnapshot, Engine, EngineResult,
-    EngineState, Operation, RawFailure,
+    ContainerEvent, ContainerEventKind, ContainerSnapshot, Engine, EngineResult, EngineState,
+    Operation, RawFailure, classify,
 };
 
 /// One container in the fake engine.
@@ -85,12 +85,22 @@ impl FakeEngine {
     /// Makes the next call of `operation` fail with `failure` (queued, in order).
     pub fn fail_next(&self, operation: Operation, failure: RawFailure) {
         let mut state = self.state.lock().unwrap();
-        state.failures.entry(operation).or_default().push_back(failure);
+        state
+            .failures
+            .entry(operation)
+            .or_default()
+            .push_back(failure);
     }
 
     /// How many times `operation` was called.
     pub fn calls(&self, operation: Operation) -> u64 {
-        self.state.lock().unwrap().calls.get(&operation).copied().unwrap_or(0)
+        self.state
+            .lock()
+            .unwrap()
+            .calls
+            .get(&operation)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every call so far, all operations together.
@@ -111,11 +121,13 @@ impl FakeEngine {
     /// Makes a running container exit with `exit_code`, as a crash would.
     pub fn crash(&self, name: &str, exit_code: i64) {
         let mut state = self.state.lock().unwrap();
-        if let Some(c) = state.containers.iter_mut().find(|c| c.name == name || c.id == name) {
-            if c.state == EngineState::Running {
+        if let Some(c) = state
+            .containers
+            .iter_mut()
+            .find(|c| c.name == name || c.id == name)
+            && c.state == EngineState::Running {
                 self.exit(c, exit_code);
             }
-        }
     }
 
     /// Removes a container as `docker rm -f` would, behind the supervisor's back.
@@ -149,7 +161,11 @@ impl FakeEngine {
     fn enter(&self, operation: Operation) -> Result<std::sync::MutexGuard<'_, State>, RawFailure> {
         let mut state = self.state.lock().unwrap();
         *state.calls.entry(operation).or_default() += 1;
-        match state.failures.get_mut(&operation).and_then(VecDeque::pop_front) {
+        match state
+            .failures
+            .get_mut(&operation)
+            .and_then(VecDeque::pop_front)
+        {
             Some(failure) => Err(failure),
             None => Ok(state),
         }
@@ -190,7 +206,10 @@ impl Engine for FakeEngine {
         self.call(Operation::Ping, "", |_, _| Ok(()))
     }
 
-    fn list_containers(&self, label_filter: String) -> BoxFuture<'static, EngineResult<Vec<ContainerSnapshot>>> {
+    fn list_containers(
+        &self,
+        label_filter: String,
+    ) -> BoxFuture<'static, EngineResult<Vec<ContainerSnapshot>>> {
         self.call(Operation::List, "", move |_, state| {
             let (key, value) = match label_filter.split_once('=') {
                 Some((key, value)) => (key.to_string(), Some(value.to_string())),
@@ -219,7 +238,10 @@ impl Engine for FakeEngine {
         })
     }
 
-    fn inspect_container(&self, id: String) -> BoxFuture<'static, EngineResult<ContainerInspectResponse>> {
+    fn inspect_container(
+        &self,
+        id: String,
+    ) -> BoxFuture<'static, EngineResult<ContainerInspectResponse>> {
         self.call(Operation::Inspect, &id.clone(), move |_, state| {
             let c = find(state, &id)?;
             let body = c.body.clone();
@@ -245,7 +267,11 @@ impl Engine for FakeEngine {
         })
     }
 
-    fn create_container(&self, name: String, body: ContainerCreateBody) -> BoxFuture<'static, EngineResult<String>> {
+    fn create_container(
+        &self,
+        name: String,
+        body: ContainerCreateBody,
+    ) -> BoxFuture<'static, EngineResult<String>> {
         let image = body.image.clone().unwrap_or_default();
         self.call(Operation::Create, &image.clone(), move |engine, state| {
             if !state.images.contains(&image) {
@@ -350,7 +376,11 @@ impl Engine for FakeEngine {
         })
     }
 
-    fn pull_image(&self, image: String, _progress: Box<dyn Fn(String) + Send>) -> BoxFuture<'static, EngineResult<()>> {
+    fn pull_image(
+        &self,
+        image: String,
+        _progress: Box<dyn Fn(String) + Send>,
+    ) -> BoxFuture<'static, EngineResult<()>> {
         self.call(Operation::Pull, &image.clone(), move |_, _| {
             Err(RawFailure::Stream(format!(
                 "pull access denied for {image}: the fake engine has no registry"
@@ -358,16 +388,27 @@ impl Engine for FakeEngine {
         })
     }
 
-    fn events(&self, label_filter: String, _since: Option<i64>) -> BoxStream<'static, EngineResult<ContainerEvent>> {
+    fn events(
+        &self,
+        label_filter: String,
+        _since: Option<i64>,
+    ) -> BoxStream<'static, EngineResult<ContainerEvent>> {
         if let Err(failure) = self.enter(Operation::Events) {
-            return futures::stream::once(future::ready(Err(classify(Operation::Events, "", &failure)))).boxed();
+            return futures::stream::once(future::ready(Err(classify(
+                Operation::Events,
+                "",
+                &failure,
+            ))))
+            .boxed();
         }
         let _ = label_filter;
         tokio_stream_from(self.events.subscribe())
     }
 }
 
-fn tokio_stream_from(receiver: broadcast::Receiver<ContainerEvent>) -> BoxStream<'static, EngineResult<ContainerEvent>> {
+fn tokio_stream_from(
+    receiver: broadcast::Receiver<ContainerEvent>,
+) -> BoxStream<'static, EngineResult<ContainerEvent>> {
     futures::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {
@@ -396,7 +437,10 @@ mod tests {
     #[tokio::test]
     async fn names_are_unique_like_the_real_engine() {
         let engine = FakeEngine::new();
-        engine.create_container("a".into(), body(&["sleep"])).await.unwrap();
+        engine
+            .create_container("a".into(), body(&["sleep"]))
+            .await
+            .unwrap();
         let again = engine.create_container("a".into(), body(&["sleep"])).await;
         assert!(matches!(again, Err(EngineError::Conflict(_))));
     }
@@ -405,9 +449,15 @@ mod tests {
     async fn an_exit_command_dies_right_after_start_with_its_code() {
         let engine = FakeEngine::new();
         let mut events = engine.events(String::new(), None);
-        let id = engine.create_container("a".into(), body(&["exit", "3"])).await.unwrap();
+        let id = engine
+            .create_container("a".into(), body(&["exit", "3"]))
+            .await
+            .unwrap();
         engine.start_container(id).await.unwrap();
-        assert_eq!(events.next().await.unwrap().unwrap().kind, ContainerEventKind::Started);
+        assert_eq!(
+            events.next().await.unwrap().unwrap().kind,
+            ContainerEventKind::Started
+        );
         assert_eq!(
             events.next().await.unwrap().unwrap().kind,
             ContainerEventKind::Died { exit_code: 3 }
@@ -424,7 +474,10 @@ mod tests {
                 message: "Unknown device".into(),
             },
         );
-        assert!(matches!(engine.list_containers(String::new()).await, Err(EngineError::Transient(_))));
+        assert!(matches!(
+            engine.list_containers(String::new()).await,
+            Err(EngineError::Transient(_))
+        ));
         assert!(engine.list_containers(String::new()).await.is_ok());
         assert_eq!(engine.calls(Operation::List), 2);
     }

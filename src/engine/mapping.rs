@@ -19,7 +19,12 @@ use crate::spec::{PortMapping, Protocol, UnitSpec, VolumeMount};
 ///
 /// The engine's own restart policy stays `no`: stevedore restarts. The stop
 /// signal is set here because the stop call's `signal` needs API 1.42.
-pub fn create_body(namespace: &str, spec: &UnitSpec, hash: &str, carried: &CarriedState) -> ContainerCreateBody {
+pub fn create_body(
+    namespace: &str,
+    spec: &UnitSpec,
+    hash: &str,
+    carried: &CarriedState,
+) -> ContainerCreateBody {
     let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for port in &spec.ports {
         let binding = PortBinding {
@@ -49,7 +54,8 @@ pub fn create_body(namespace: &str, spec: &UnitSpec, hash: &str, carried: &Carri
     ContainerCreateBody {
         image: Some(spec.image.clone()),
         cmd: spec.command.clone(),
-        env: (!spec.env.is_empty()).then(|| spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        env: (!spec.env.is_empty())
+            .then(|| spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         exposed_ports: (!exposed.is_empty()).then_some(exposed),
         labels: Some(labels::container_labels(namespace, spec, hash, carried)),
         stop_signal: Some(spec.stop_signal.clone()),
@@ -62,11 +68,16 @@ pub fn create_body(namespace: &str, spec: &UnitSpec, hash: &str, carried: &Carri
 /// A list entry as a snapshot; entries without an id or name are skipped.
 pub fn snapshot(summary: &ContainerSummary) -> Option<ContainerSnapshot> {
     let id = summary.id.clone()?;
-    let name = summary.names.as_ref()?.first()?.trim_start_matches('/').to_string();
+    let name = summary
+        .names
+        .as_ref()?
+        .first()?
+        .trim_start_matches('/')
+        .to_string();
     let state = summary
         .state
         .as_ref()
-        .map(|state| EngineState::parse(&state.to_string()))
+        .map(|state| EngineState::parse(state.as_ref()))
         .unwrap_or_else(|| EngineState::Unknown(String::new()));
     let exit_code = match state {
         EngineState::Exited => summary.status.as_deref().and_then(exit_code_from_status),
@@ -111,7 +122,10 @@ pub fn container_event(message: &EventMessage) -> Option<ContainerEvent> {
         .unwrap_or(0);
     Some(ContainerEvent {
         id: actor.id.clone()?,
-        name: attributes.and_then(|a| a.get("name")).cloned().unwrap_or_default(),
+        name: attributes
+            .and_then(|a| a.get("name"))
+            .cloned()
+            .unwrap_or_default(),
         kind,
         time_nanos,
     })
@@ -147,14 +161,20 @@ pub struct ContainerDetails {
 /// Reads a container's details. `image` is the image's own config when the
 /// image still exists; without it (image deleted) the spec stored in the
 /// container's labels tells which environment and command the unit set.
-pub fn container_details(inspect: &ContainerInspectResponse, image: Option<&ImageInspect>) -> ContainerDetails {
+pub fn container_details(
+    inspect: &ContainerInspectResponse,
+    image: Option<&ImageInspect>,
+) -> ContainerDetails {
     let config = inspect.config.clone().unwrap_or_default();
     let host = inspect.host_config.clone().unwrap_or_default();
     let state = inspect.state.clone().unwrap_or_default();
     let image_config = image.and_then(|image| image.config.clone());
     let stored = config.labels.as_ref().and_then(labels::stored_spec);
 
-    let image_env: Vec<String> = image_config.as_ref().and_then(|c| c.env.clone()).unwrap_or_default();
+    let image_env: Vec<String> = image_config
+        .as_ref()
+        .and_then(|c| c.env.clone())
+        .unwrap_or_default();
     let env = config
         .env
         .unwrap_or_default()
@@ -184,7 +204,11 @@ pub fn container_details(inspect: &ContainerInspectResponse, image: Option<&Imag
         .flat_map(|(key, bindings)| {
             let (internal, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
             let internal: u16 = internal.parse().unwrap_or(0);
-            let protocol = if protocol == "udp" { Protocol::Udp } else { Protocol::Tcp };
+            let protocol = if protocol == "udp" {
+                Protocol::Udp
+            } else {
+                Protocol::Tcp
+            };
             bindings
                 .unwrap_or_default()
                 .into_iter()
@@ -196,17 +220,27 @@ pub fn container_details(inspect: &ContainerInspectResponse, image: Option<&Imag
                 })
         })
         .collect();
-    ports.sort_by(|a, b| (a.internal, a.protocol, a.external).cmp(&(b.internal, b.protocol, b.external)));
+    ports.sort_by(|a, b| {
+        (a.internal, a.protocol, a.external).cmp(&(b.internal, b.protocol, b.external))
+    });
 
     let running = state.running.unwrap_or(false);
     ContainerDetails {
         id: inspect.id.clone().unwrap_or_default(),
-        status: state.status.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()),
+        status: state
+            .status
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "unknown".into()),
         image: config.image.unwrap_or_default(),
         command,
         env,
         ports,
-        volumes: host.binds.unwrap_or_default().iter().filter_map(|b| parse_volume(b).ok()).collect(),
+        volumes: host
+            .binds
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|b| parse_volume(b).ok())
+            .collect(),
         memory: host.memory.filter(|m| *m > 0).map(|m| m as u64),
         cpu_shares: host.cpu_shares.filter(|c| *c > 0).map(|c| c as u64),
         exit_code: (!running).then_some(state.exit_code).flatten(),
@@ -240,19 +274,30 @@ mod tests {
         assert_eq!(body.image.as_deref(), Some("busybox:latest"));
         assert_eq!(body.cmd, Some(vec!["httpd".into(), "-f".into()]));
         assert_eq!(body.env, Some(vec!["GREETING=hello".into()]));
-        assert_eq!(body.exposed_ports, Some(vec!["8080/tcp".into(), "9000/udp".into()]));
+        assert_eq!(
+            body.exposed_ports,
+            Some(vec!["8080/tcp".into(), "9000/udp".into()])
+        );
         assert_eq!(body.stop_signal.as_deref(), Some("SIGINT"));
         let host = body.host_config.unwrap();
         assert_eq!(host.memory, Some(64 << 20));
         assert_eq!(host.cpu_shares, Some(512));
         assert_eq!(host.memory_swappiness, Some(0));
         assert_eq!(host.binds, Some(vec!["/srv:/data:ro".into()]));
-        assert!(host.restart_policy.is_none(), "the engine must not restart on its own");
+        assert!(
+            host.restart_policy.is_none(),
+            "the engine must not restart on its own"
+        );
         let bindings = host.port_bindings.unwrap();
         let tcp = bindings["8080/tcp"].as_ref().unwrap();
         assert_eq!(tcp[0].host_ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(tcp[0].host_port.as_deref(), Some("18080"));
-        assert_eq!(bindings["9000/udp"].as_ref().unwrap()[0].host_port.as_deref(), Some(""));
+        assert_eq!(
+            bindings["9000/udp"].as_ref().unwrap()[0]
+                .host_port
+                .as_deref(),
+            Some("")
+        );
         let labels = body.labels.unwrap();
         assert_eq!(labels[labels::NAMESPACE], "demo");
         assert_eq!(labels[labels::SPEC_HASH], "h");
@@ -260,16 +305,30 @@ mod tests {
 
     #[test]
     fn a_plain_spec_leaves_limits_and_command_to_the_engine() {
-        let body = create_body("demo", &UnitSpec::new("w", "busybox"), "h", &CarriedState::default());
+        let body = create_body(
+            "demo",
+            &UnitSpec::new("w", "busybox"),
+            "h",
+            &CarriedState::default(),
+        );
         let host = body.host_config.unwrap();
-        assert_eq!((host.memory, host.cpu_shares, host.memory_swappiness), (None, None, None));
+        assert_eq!(
+            (host.memory, host.cpu_shares, host.memory_swappiness),
+            (None, None, None)
+        );
         assert!(body.cmd.is_none() && body.env.is_none() && host.port_bindings.is_none());
     }
 
     #[test]
     fn exit_codes_are_read_from_list_status_text() {
-        assert_eq!(exit_code_from_status("Exited (137) 2 seconds ago"), Some(137));
-        assert_eq!(exit_code_from_status("Exited (0) About a minute ago"), Some(0));
+        assert_eq!(
+            exit_code_from_status("Exited (137) 2 seconds ago"),
+            Some(137)
+        );
+        assert_eq!(
+            exit_code_from_status("Exited (0) About a minute ago"),
+            Some(0)
+        );
         assert_eq!(exit_code_from_status("Up 3 seconds"), None);
     }
 
@@ -289,7 +348,10 @@ mod tests {
         };
         let event = container_event(&message).unwrap();
         assert_eq!(event.kind, ContainerEventKind::Died { exit_code: 3 });
-        assert_eq!((event.id.as_str(), event.name.as_str(), event.time_nanos), ("abc", "demo--w", 42));
+        assert_eq!(
+            (event.id.as_str(), event.name.as_str(), event.time_nanos),
+            ("abc", "demo--w", 42)
+        );
     }
 
     #[test]
@@ -343,7 +405,10 @@ mod tests {
     fn details_list_only_the_units_environment_and_its_own_command() {
         let image = image_with(&["PATH=/bin"], &["/bin/sh"]);
         let details = container_details(&inspect_of(&web(), &["PATH=/bin"]), Some(&image));
-        assert_eq!(details.env, BTreeMap::from([("GREETING".into(), "hello".into())]));
+        assert_eq!(
+            details.env,
+            BTreeMap::from([("GREETING".into(), "hello".into())])
+        );
         assert_eq!(details.command, Some(vec!["httpd".into(), "-f".into()]));
         assert_eq!(details.memory, Some(64 << 20));
         assert_eq!(details.cpu_shares, Some(512));

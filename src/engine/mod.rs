@@ -18,7 +18,7 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
 pub use self::docker::DockerEngine;
-pub use self::error::{classify, EngineError, Operation, RawFailure};
+pub use self::error::{EngineError, Operation, RawFailure, classify};
 
 /// The result of one engine call.
 pub type EngineResult<T> = Result<T, EngineError>;
@@ -29,11 +29,21 @@ pub trait Engine: Send + Sync + 'static {
     /// Checks the engine answers.
     fn ping(&self) -> BoxFuture<'static, EngineResult<()>>;
     /// Every container (running or not) carrying `label_filter` (`key=value` or `key`).
-    fn list_containers(&self, label_filter: String) -> BoxFuture<'static, EngineResult<Vec<ContainerSnapshot>>>;
+    fn list_containers(
+        &self,
+        label_filter: String,
+    ) -> BoxFuture<'static, EngineResult<Vec<ContainerSnapshot>>>;
     /// Full details of one container, by id or name.
-    fn inspect_container(&self, id: String) -> BoxFuture<'static, EngineResult<ContainerInspectResponse>>;
+    fn inspect_container(
+        &self,
+        id: String,
+    ) -> BoxFuture<'static, EngineResult<ContainerInspectResponse>>;
     /// Creates a container named `name`; returns its id.
-    fn create_container(&self, name: String, body: ContainerCreateBody) -> BoxFuture<'static, EngineResult<String>>;
+    fn create_container(
+        &self,
+        name: String,
+        body: ContainerCreateBody,
+    ) -> BoxFuture<'static, EngineResult<String>>;
     /// Starts a container; starting a running one succeeds.
     fn start_container(&self, id: String) -> BoxFuture<'static, EngineResult<()>>;
     /// Sends the container's stop signal, then kills it after `grace`.
@@ -45,10 +55,18 @@ pub trait Engine: Send + Sync + 'static {
     /// Details of an image present on the engine.
     fn inspect_image(&self, image: String) -> BoxFuture<'static, EngineResult<ImageInspect>>;
     /// Pulls an image, reporting progress lines to `progress`.
-    fn pull_image(&self, image: String, progress: Box<dyn Fn(String) + Send>) -> BoxFuture<'static, EngineResult<()>>;
+    fn pull_image(
+        &self,
+        image: String,
+        progress: Box<dyn Fn(String) + Send>,
+    ) -> BoxFuture<'static, EngineResult<()>>;
     /// Container events for containers carrying `label_filter`, from `since`
     /// (Unix nanoseconds) when given.
-    fn events(&self, label_filter: String, since: Option<i64>) -> BoxStream<'static, EngineResult<ContainerEvent>>;
+    fn events(
+        &self,
+        label_filter: String,
+        since: Option<i64>,
+    ) -> BoxStream<'static, EngineResult<ContainerEvent>>;
 }
 
 /// The engine's word for a container's state (`docker ps`'s STATUS column).
@@ -104,7 +122,10 @@ impl EngineState {
 
     /// Whether a process of the container is alive.
     pub fn is_alive(&self) -> bool {
-        matches!(self, EngineState::Running | EngineState::Paused | EngineState::Restarting)
+        matches!(
+            self,
+            EngineState::Running | EngineState::Paused | EngineState::Restarting
+        )
     }
 }
 

@@ -80,7 +80,11 @@ pub(crate) fn reconnect_delay(failures: u32) -> Duration {
 }
 
 /// Runs the events stream forever: deliver, and on a drop reconnect and resync.
-pub(crate) async fn pump(layers: Arc<Layers>, router: Arc<EventRouter>, connected: watch::Sender<bool>) {
+pub(crate) async fn pump(
+    layers: Arc<Layers>,
+    router: Arc<EventRouter>,
+    connected: watch::Sender<bool>,
+) {
     let mut since: Option<i64> = None;
     let mut failures = 0u32;
     let mut ever_connected = false;
@@ -92,7 +96,9 @@ pub(crate) async fn pump(layers: Arc<Layers>, router: Arc<EventRouter>, connecte
         // resyncs, because events may have been lost in the gap.
         if ever_connected {
             match layers
-                .run(Operation::List, Duration::from_secs(30), |e| e.list_containers(labels::NAMESPACE.to_string()))
+                .run(Operation::List, Duration::from_secs(30), |e| {
+                    e.list_containers(labels::NAMESPACE.to_string())
+                })
                 .await
             {
                 Ok(listed) => {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::sync::Semaphore;
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::{Instant, sleep, timeout};
 
 use super::rate::{Rate, TokenBucket};
 use super::retry::RetryPolicy;
@@ -23,7 +23,12 @@ pub(crate) struct Layers {
 }
 
 impl Layers {
-    pub(crate) fn new(engine: Arc<dyn Engine>, rate: Rate, max_in_flight: usize, retry: RetryPolicy) -> Self {
+    pub(crate) fn new(
+        engine: Arc<dyn Engine>,
+        rate: Rate,
+        max_in_flight: usize,
+        retry: RetryPolicy,
+    ) -> Self {
         Layers {
             engine,
             bucket: Mutex::new(TokenBucket::new(rate, Instant::now())),
@@ -48,14 +53,18 @@ impl Layers {
             if !wait.is_zero() {
                 sleep(wait).await;
             }
-            let permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
-            self.counters.attempt(operation);
-            let result = timeout(deadline, call(&*self.engine))
+            let permit = self
+                .in_flight
+                .acquire()
                 .await
-                .unwrap_or(Err(EngineError::DeadlineExceeded {
+                .expect("the semaphore is never closed");
+            self.counters.attempt(operation);
+            let result = timeout(deadline, call(&*self.engine)).await.unwrap_or(Err(
+                EngineError::DeadlineExceeded {
                     operation,
                     after: deadline,
-                }));
+                },
+            ));
             drop(permit);
             let error = match result {
                 Ok(value) => return Ok(value),
@@ -76,11 +85,16 @@ impl Layers {
 #[cfg(all(test, feature = "test-util"))]
 mod tests {
     use super::*;
-    use crate::engine::fake::FakeEngine;
     use crate::engine::RawFailure;
+    use crate::engine::fake::FakeEngine;
 
     fn layers(engine: &FakeEngine) -> Layers {
-        Layers::new(Arc::new(engine.clone()), Rate::default(), 4, RetryPolicy::default())
+        Layers::new(
+            Arc::new(engine.clone()),
+            Rate::default(),
+            4,
+            RetryPolicy::default(),
+        )
     }
 
     #[tokio::test(start_paused = true)]
@@ -91,7 +105,9 @@ mod tests {
         }
         let layers = layers(&engine);
         let listed = layers
-            .run(Operation::List, Duration::from_secs(1), |e| e.list_containers(String::new()))
+            .run(Operation::List, Duration::from_secs(1), |e| {
+                e.list_containers(String::new())
+            })
             .await;
         assert!(listed.is_ok());
         assert_eq!(engine.calls(Operation::List), 4);
@@ -103,7 +119,9 @@ mod tests {
         let engine = FakeEngine::new();
         let layers = layers(&engine);
         let result = layers
-            .run(Operation::Start, Duration::from_secs(1), |e| e.start_container("nope".into()))
+            .run(Operation::Start, Duration::from_secs(1), |e| {
+                e.start_container("nope".into())
+            })
             .await;
         assert!(matches!(result, Err(EngineError::ContainerNotFound(_))));
         assert_eq!(engine.calls(Operation::Start), 1);
@@ -114,7 +132,9 @@ mod tests {
         let engine = FakeEngine::new();
         let layers = layers(&engine);
         let result: EngineResult<()> = layers
-            .run(Operation::Stop, Duration::from_secs(2), |_| Box::pin(futures::future::pending()))
+            .run(Operation::Stop, Duration::from_secs(2), |_| {
+                Box::pin(futures::future::pending())
+            })
             .await;
         assert!(matches!(result, Err(EngineError::DeadlineExceeded { .. })));
         assert_eq!(layers.counters.snapshot().calls[&Operation::Stop], 8);

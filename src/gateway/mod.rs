@@ -69,7 +69,12 @@ impl Gateway {
     pub fn new(engine: Arc<dyn Engine>, config: GatewayConfig) -> Self {
         let (connected_tx, connected) = watch::channel(false);
         Gateway {
-            layers: Arc::new(Layers::new(engine, config.rate, config.max_in_flight, config.retry)),
+            layers: Arc::new(Layers::new(
+                engine,
+                config.rate,
+                config.max_in_flight,
+                config.retry,
+            )),
             pulls: Arc::default(),
             router: Arc::default(),
             config,
@@ -92,7 +97,9 @@ impl Gateway {
         &self,
         operation: Operation,
         deadline: Duration,
-        call: impl FnMut(&dyn Engine) -> futures::future::BoxFuture<'static, EngineResult<T>> + Send + 'static,
+        call: impl FnMut(&dyn Engine) -> futures::future::BoxFuture<'static, EngineResult<T>>
+        + Send
+        + 'static,
     ) -> ResponseFuture<EngineResult<T>> {
         let layers = Arc::clone(&self.layers);
         Box::pin(async move { layers.run(operation, deadline, call).await })
@@ -106,7 +113,11 @@ impl Actor for Gateway {
         // Units of every namespace send here; 16 would make them queue.
         ctx.set_mailbox_capacity(4096);
         if let Some(connected) = self.connected_tx.take() {
-            let pump = events::pump(Arc::clone(&self.layers), Arc::clone(&self.router), connected);
+            let pump = events::pump(
+                Arc::clone(&self.layers),
+                Arc::clone(&self.router),
+                connected,
+            );
             ctx.spawn(pump.into_actor(self));
         }
     }
@@ -175,7 +186,9 @@ impl Handler<ListContainers> for Gateway {
     type Result = ResponseFuture<EngineResult<Vec<ContainerSnapshot>>>;
     fn handle(&mut self, msg: ListContainers, _: &mut Context<Self>) -> Self::Result {
         let filter = labels::namespace_filter(&msg.namespace);
-        self.call(Operation::List, self.config.call_deadline, move |e| e.list_containers(filter.clone()))
+        self.call(Operation::List, self.config.call_deadline, move |e| {
+            e.list_containers(filter.clone())
+        })
     }
 }
 
@@ -190,7 +203,9 @@ pub struct InspectContainer {
 impl Handler<InspectContainer> for Gateway {
     type Result = ResponseFuture<EngineResult<ContainerInspectResponse>>;
     fn handle(&mut self, msg: InspectContainer, _: &mut Context<Self>) -> Self::Result {
-        self.call(Operation::Inspect, self.config.call_deadline, move |e| e.inspect_container(msg.id.clone()))
+        self.call(Operation::Inspect, self.config.call_deadline, move |e| {
+            e.inspect_container(msg.id.clone())
+        })
     }
 }
 
@@ -205,7 +220,11 @@ pub struct InspectImage {
 impl Handler<InspectImage> for Gateway {
     type Result = ResponseFuture<EngineResult<ImageInspect>>;
     fn handle(&mut self, msg: InspectImage, _: &mut Context<Self>) -> Self::Result {
-        self.call(Operation::InspectImage, self.config.call_deadline, move |e| e.inspect_image(msg.image.clone()))
+        self.call(
+            Operation::InspectImage,
+            self.config.call_deadline,
+            move |e| e.inspect_image(msg.image.clone()),
+        )
     }
 }
 
@@ -250,13 +269,17 @@ impl Handler<CreateContainer> for Gateway {
                 spec_hash,
             } = msg;
             let created = layers
-                .run(Operation::Create, deadline, |e| e.create_container(name.clone(), body.clone()))
+                .run(Operation::Create, deadline, |e| {
+                    e.create_container(name.clone(), body.clone())
+                })
                 .await;
             match created {
                 Ok(id) => Ok(CreateOutcome::Created(id)),
                 Err(EngineError::Conflict(message)) => {
                     let existing = layers
-                        .run(Operation::Inspect, deadline, |e| e.inspect_container(name.clone()))
+                        .run(Operation::Inspect, deadline, |e| {
+                            e.inspect_container(name.clone())
+                        })
                         .await
                         .map_err(|_| EngineError::Conflict(message))?;
                     let id = existing.id.unwrap_or_default();
@@ -296,7 +319,9 @@ pub struct StartContainer {
 impl Handler<StartContainer> for Gateway {
     type Result = ResponseFuture<EngineResult<()>>;
     fn handle(&mut self, msg: StartContainer, _: &mut Context<Self>) -> Self::Result {
-        self.call(Operation::Start, self.config.call_deadline, move |e| e.start_container(msg.id.clone()))
+        self.call(Operation::Start, self.config.call_deadline, move |e| {
+            e.start_container(msg.id.clone())
+        })
     }
 }
 
@@ -320,7 +345,9 @@ impl Handler<StopContainer> for Gateway {
         let layers = Arc::clone(&self.layers);
         Box::pin(async move {
             let stopped = layers
-                .run(Operation::Stop, deadline, |e| e.stop_container(msg.id.clone(), msg.grace))
+                .run(Operation::Stop, deadline, |e| {
+                    e.stop_container(msg.id.clone(), msg.grace)
+                })
                 .await;
             match stopped {
                 Err(EngineError::ContainerNotFound(_)) => Ok(()),
@@ -366,12 +393,16 @@ impl Handler<RemoveContainer> for Gateway {
         let deadline = self.config.call_deadline;
         Box::pin(async move {
             let removed = layers
-                .run(Operation::Remove, deadline, |e| e.remove_container(msg.id.clone(), msg.force))
+                .run(Operation::Remove, deadline, |e| {
+                    e.remove_container(msg.id.clone(), msg.force)
+                })
                 .await;
             match removed {
                 Err(EngineError::ContainerNotFound(_)) => Ok(()),
                 // "removal of container … is already in progress"
-                Err(EngineError::Conflict(message)) if message.contains("already in progress") => Ok(()),
+                Err(EngineError::Conflict(message)) if message.contains("already in progress") => {
+                    Ok(())
+                }
                 other => other,
             }
         })

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::{BoxFuture, Shared};
 use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 
 use super::layers::Layers;
 use crate::engine::{EngineResult, Operation};
@@ -40,7 +40,9 @@ impl Pulls {
                     let progress_image = image.clone();
                     engine.pull_image(
                         image,
-                        Box::new(move |status| tracing::info!(image = %progress_image, %status, "pull")),
+                        Box::new(
+                            move |status| tracing::info!(image = %progress_image, %status, "pull"),
+                        ),
                     )
                 })
                 .await;

@@ -45,7 +45,8 @@ impl TokenBucket {
 
     /// Takes one token at `now`; returns how long the caller must wait for it.
     pub fn reserve(&mut self, now: Instant) -> Duration {
-        if !(self.rate.per_second > 0.0) || self.rate.per_second.is_infinite() {
+        // A rate that is not a positive finite number means "no limit".
+        if !self.rate.per_second.is_finite() || self.rate.per_second <= 0.0 {
             return Duration::ZERO;
         }
         let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
@@ -68,7 +69,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_burst_passes_at_once_then_callers_queue_at_the_rate() {
         let now = Instant::now();
-        let mut bucket = TokenBucket::new(Rate { per_second: 10.0, burst: 3 }, now);
+        let mut bucket = TokenBucket::new(
+            Rate {
+                per_second: 10.0,
+                burst: 3,
+            },
+            now,
+        );
         let waits: Vec<u128> = (0..6).map(|_| bucket.reserve(now).as_millis()).collect();
         assert_eq!(waits, [0, 0, 0, 100, 200, 300]);
     }
@@ -76,7 +83,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn tokens_refill_with_time_up_to_the_burst() {
         let now = Instant::now();
-        let mut bucket = TokenBucket::new(Rate { per_second: 10.0, burst: 2 }, now);
+        let mut bucket = TokenBucket::new(
+            Rate {
+                per_second: 10.0,
+                burst: 2,
+            },
+            now,
+        );
         bucket.reserve(now);
         bucket.reserve(now);
         let later = now + Duration::from_secs(60);
@@ -88,7 +101,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_unlimited_rate_never_waits() {
         let now = Instant::now();
-        let mut bucket = TokenBucket::new(Rate { per_second: f64::INFINITY, burst: 1 }, now);
+        let mut bucket = TokenBucket::new(
+            Rate {
+                per_second: f64::INFINITY,
+                burst: 1,
+            },
+            now,
+        );
         assert!((0..1000).all(|_| bucket.reserve(now).is_zero()));
     }
 }

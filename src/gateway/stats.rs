@@ -37,15 +37,33 @@ pub(crate) struct Counters {
 
 impl Counters {
     pub(crate) fn attempt(&self, operation: Operation) {
-        *self.inner.lock().unwrap().calls.entry(operation).or_default() += 1;
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .calls
+            .entry(operation)
+            .or_default() += 1;
     }
 
     pub(crate) fn retry(&self, operation: Operation) {
-        *self.inner.lock().unwrap().retries.entry(operation).or_default() += 1;
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .retries
+            .entry(operation)
+            .or_default() += 1;
     }
 
     pub(crate) fn failure(&self, error: &EngineError) {
-        *self.inner.lock().unwrap().failures.entry(error.kind()).or_default() += 1;
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .failures
+            .entry(error.kind())
+            .or_default() += 1;
     }
 
     pub(crate) fn update(&self, change: impl FnOnce(&mut GatewayStats)) {

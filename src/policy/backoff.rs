@@ -83,7 +83,9 @@ mod tests {
 
     #[test]
     fn default_backoff_doubles_from_100ms_like_docker() {
-        let delays: Vec<u128> = (0..5).map(|n| no_jitter().delay(n, 0.9).as_millis()).collect();
+        let delays: Vec<u128> = (0..5)
+            .map(|n| no_jitter().delay(n, 0.9).as_millis())
+            .collect();
         assert_eq!(delays, [100, 200, 400, 800, 1600]);
     }
 

@@ -110,19 +110,22 @@ pub fn decide(
         RestartPolicy::No => {
             return Decision::Stay {
                 reason: format!("{exit}; restart policy is \"no\""),
-            }
+            };
         }
         RestartPolicy::OnFailure { .. } if !failed => {
             return Decision::Stay {
                 reason: format!("{exit}; on-failure does not restart a success"),
-            }
+            };
         }
         RestartPolicy::OnFailure {
             max_retries: Some(max),
         } if history.restart_count >= max => {
             return Decision::GiveUp {
-                reason: format!("{exit} after {} restarts (on-failure:{max})", history.restart_count),
-            }
+                reason: format!(
+                    "{exit} after {} restarts (on-failure:{max})",
+                    history.restart_count
+                ),
+            };
         }
         _ => {}
     }
@@ -191,7 +194,11 @@ mod tests {
             ("on-failure:3", 3, true),
         ];
         for (policy, code, expected) in table {
-            assert_eq!(restarts(&run(policy, exit(code), &fresh)), expected, "{policy} exit {code}");
+            assert_eq!(
+                restarts(&run(policy, exit(code), &fresh)),
+                expected,
+                "{policy} exit {code}"
+            );
         }
     }
 
@@ -203,7 +210,9 @@ mod tests {
         };
         let decision = run("on-failure", facts, &RestartHistory::default());
         assert!(restarts(&decision));
-        let Decision::RestartAfter { reason, .. } = decision else { unreachable!() };
+        let Decision::RestartAfter { reason, .. } = decision else {
+            unreachable!()
+        };
         assert!(reason.contains("OOM"));
     }
 
@@ -212,13 +221,16 @@ mod tests {
         let mut history = RestartHistory::default();
         let intensity = IntensityLimit::default();
         for _ in 0..3 {
-            let Decision::RestartAfter { attempt, .. } = run("on-failure:3", exit(1), &history) else {
+            let Decision::RestartAfter { attempt, .. } = run("on-failure:3", exit(1), &history)
+            else {
                 panic!("should restart")
             };
             history.record_restart(Instant::now(), attempt, &intensity);
         }
         let decision = run("on-failure:3", exit(1), &history);
-        assert!(matches!(decision, Decision::GiveUp { ref reason } if reason.contains("on-failure:3")));
+        assert!(
+            matches!(decision, Decision::GiveUp { ref reason } if reason.contains("on-failure:3"))
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -227,7 +239,8 @@ mod tests {
         let intensity = IntensityLimit::default();
         let mut delays = Vec::new();
         for _ in 0..4 {
-            let Decision::RestartAfter { delay, attempt, .. } = run("always", exit(1), &history) else {
+            let Decision::RestartAfter { delay, attempt, .. } = run("always", exit(1), &history)
+            else {
                 panic!()
             };
             delays.push(delay.as_millis());
@@ -248,7 +261,8 @@ mod tests {
             ran_for: Duration::from_secs(10),
             ..exit(1)
         };
-        let Decision::RestartAfter { delay, attempt, .. } = run("always", long_run, &history) else {
+        let Decision::RestartAfter { delay, attempt, .. } = run("always", long_run, &history)
+        else {
             panic!()
         };
         assert_eq!((delay, attempt), (Duration::from_millis(100), 0));
@@ -269,7 +283,15 @@ mod tests {
         let mut outcomes = Vec::new();
         for _ in 0..4 {
             let now = Instant::now();
-            let decision = decide(RestartPolicy::Always, &backoff, &intensity, &exit(1), &history, now, NO_JITTER);
+            let decision = decide(
+                RestartPolicy::Always,
+                &backoff,
+                &intensity,
+                &exit(1),
+                &history,
+                now,
+                NO_JITTER,
+            );
             if let Decision::RestartAfter { attempt, delay, .. } = &decision {
                 history.record_restart(now, *attempt, &intensity);
                 tokio::time::advance(*delay).await;
@@ -279,7 +301,15 @@ mod tests {
         assert_eq!(outcomes, [true, true, true, false]);
         // Once the window has slid past the early restarts, restarting is allowed again.
         tokio::time::advance(Duration::from_secs(10)).await;
-        let later = decide(RestartPolicy::Always, &backoff, &intensity, &exit(1), &history, Instant::now(), NO_JITTER);
+        let later = decide(
+            RestartPolicy::Always,
+            &backoff,
+            &intensity,
+            &exit(1),
+            &history,
+            Instant::now(),
+            NO_JITTER,
+        );
         assert!(restarts(&later));
     }
 

@@ -7,6 +7,6 @@ mod intensity;
 mod restart_policy;
 
 pub use self::backoff::Backoff;
-pub use self::decide::{decide, Decision, ExitFacts, RestartHistory};
+pub use self::decide::{Decision, ExitFacts, RestartHistory, decide};
 pub use self::intensity::IntensityLimit;
 pub use self::restart_policy::RestartPolicy;

@@ -84,7 +84,13 @@ mod tests {
 
     #[test]
     fn every_docker_spelling_round_trips() {
-        for text in ["no", "always", "unless-stopped", "on-failure", "on-failure:3"] {
+        for text in [
+            "no",
+            "always",
+            "unless-stopped",
+            "on-failure",
+            "on-failure:3",
+        ] {
             assert_eq!(text.parse::<RestartPolicy>().unwrap().to_string(), text);
         }
     }
@@ -99,7 +105,15 @@ mod tests {
 
     #[test]
     fn misspelled_policies_are_refused_with_the_choices() {
-        for bad in ["", "yes", "Always", "on-failure:", "on-failure:-1", "on-failure:x", "unless_stopped"] {
+        for bad in [
+            "",
+            "yes",
+            "Always",
+            "on-failure:",
+            "on-failure:-1",
+            "on-failure:x",
+            "unless_stopped",
+        ] {
             let err = bad.parse::<RestartPolicy>().unwrap_err();
             assert!(err.contains("unless-stopped"), "{bad}: {err}");
         }

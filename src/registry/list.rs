@@ -7,8 +7,8 @@ use actix::prelude::*;
 use futures::future::join_all;
 
 use super::Registry;
-use crate::engine::mapping::container_details;
 use crate::engine::EngineError;
+use crate::engine::mapping::container_details;
 use crate::gateway::{InspectContainer, InspectImage, ListContainers};
 use crate::labels;
 use crate::unit::{GetSnapshot, UnitError, UnitStatus};
@@ -39,17 +39,28 @@ impl Handler<ListUnits> for Registry {
             let mut statuses = Vec::new();
             for snapshot in snapshots.into_iter().flatten() {
                 let container_name = labels::container_name(&namespace, &snapshot.spec.name);
-                let listed_id = listed.iter().find(|c| c.name == container_name).map(|c| c.id.clone());
+                let listed_id = listed
+                    .iter()
+                    .find(|c| c.name == container_name)
+                    .map(|c| c.id.clone());
                 let details = match listed_id {
                     None => None,
                     Some(id) => match gateway.send(InspectContainer { id }).await.map_err(gone)? {
                         Ok(inspect) => {
                             let image_id = inspect.image.clone().unwrap_or_default();
                             if !image_configs.contains_key(&image_id) {
-                                let image = gateway.send(InspectImage { image: image_id.clone() }).await.map_err(gone)?;
+                                let image = gateway
+                                    .send(InspectImage {
+                                        image: image_id.clone(),
+                                    })
+                                    .await
+                                    .map_err(gone)?;
                                 image_configs.insert(image_id.clone(), image.ok());
                             }
-                            Some(container_details(&inspect, image_configs[&image_id].as_ref()))
+                            Some(container_details(
+                                &inspect,
+                                image_configs[&image_id].as_ref(),
+                            ))
                         }
                         Err(EngineError::ContainerNotFound(_)) => None,
                         Err(error) => return Err(error.into()),
@@ -61,7 +72,10 @@ impl Handler<ListUnits> for Registry {
                     state: snapshot.state,
                     reason: snapshot.reason,
                     restart_count: snapshot.restart_count,
-                    last_exit_code: details.as_ref().and_then(|d| d.exit_code).or(snapshot.last_exit_code),
+                    last_exit_code: details
+                        .as_ref()
+                        .and_then(|d| d.exit_code)
+                        .or(snapshot.last_exit_code),
                     spec: snapshot.spec,
                     container: details,
                 });

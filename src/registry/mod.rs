@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use crate::engine::ContainerSnapshot;
 use crate::gateway::{EventRouter, Gateway, ListContainers};
 use crate::labels;
-use crate::spec::{validate, UnitSpec};
+use crate::spec::{UnitSpec, validate};
 use crate::unit::{Detach, EventBus, Flows, Unit, UnitCommand, UnitError, UnitEvent, UnitInit};
 
 /// The Registry actor of one namespace.
@@ -67,7 +67,8 @@ impl Registry {
 
     fn forget(&mut self, name: &str) {
         self.units.remove(name);
-        self.router.remove(&labels::container_name(&self.namespace, name));
+        self.router
+            .remove(&labels::container_name(&self.namespace, name));
     }
 }
 
@@ -111,7 +112,10 @@ impl Handler<Adopt> for Registry {
                         report.adopted.push(spec.name.clone());
                         act.spawn_unit(spec, Some(snapshot), None);
                     }
-                    Ok(spec) => report.skipped.push((snapshot.name, format!("unit {} is already supervised", spec.name))),
+                    Ok(spec) => report.skipped.push((
+                        snapshot.name,
+                        format!("unit {} is already supervised", spec.name),
+                    )),
                     Err(why) => report.skipped.push((snapshot.name, why)),
                 }
             }
@@ -125,7 +129,8 @@ impl Handler<Adopt> for Registry {
 
 /// The spec of a listed container, when it is one this namespace can adopt.
 pub fn adoptable(namespace: &str, snapshot: &ContainerSnapshot) -> Result<UnitSpec, String> {
-    let spec = labels::stored_spec(&snapshot.labels).ok_or("its spec label is missing or unreadable")?;
+    let spec =
+        labels::stored_spec(&snapshot.labels).ok_or("its spec label is missing or unreadable")?;
     if snapshot.name != labels::container_name(namespace, &spec.name) {
         return Err(format!("its name does not match its unit {}", spec.name));
     }
@@ -157,7 +162,9 @@ impl Handler<AddUnit> for Registry {
         let unit = self.spawn_unit(spec, None, Some(tx));
         Box::pin(
             async move {
-                let started = rx.await.unwrap_or_else(|_| Err(UnitError::Gone(name.clone())));
+                let started = rx
+                    .await
+                    .unwrap_or_else(|_| Err(UnitError::Gone(name.clone())));
                 if started.is_err() {
                     // Roll back: the add changes nothing when it fails.
                     let _ = unit.send(UnitCommand::Remove).await;
@@ -215,19 +222,22 @@ impl Handler<CommandUnit> for Registry {
     type Result = ResponseFuture<Result<(), UnitError>>;
 
     fn handle(&mut self, msg: CommandUnit, _: &mut Context<Self>) -> Self::Result {
-        if let UnitCommand::Update(spec) = &msg.command {
-            if let Err(problems) = validate(spec) {
+        if let UnitCommand::Update(spec) = &msg.command
+            && let Err(problems) = validate(spec) {
                 return Box::pin(futures::future::ready(Err(UnitError::Invalid {
                     name: spec.name.clone(),
                     problems,
                 })));
             }
-        }
         let Some(unit) = self.units.get(&msg.name).cloned() else {
             return Box::pin(futures::future::ready(Err(UnitError::NotFound(msg.name))));
         };
         let name = msg.name;
-        Box::pin(async move { unit.send(msg.command).await.unwrap_or(Err(UnitError::Gone(name))) })
+        Box::pin(async move {
+            unit.send(msg.command)
+                .await
+                .unwrap_or(Err(UnitError::Gone(name)))
+        })
     }
 }
 

@@ -13,7 +13,10 @@ use super::UnitSpec;
 pub fn spec_hash(spec: &UnitSpec) -> String {
     let json = serde_json::to_vec(spec).expect("a UnitSpec always serializes");
     let digest = Sha256::digest(&json);
-    digest[..8].iter().map(|byte| format!("{byte:02x}")).collect()
+    digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

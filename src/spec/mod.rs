@@ -28,7 +28,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use self::hash::spec_hash;
-pub use self::validate::{validate, SpecProblem};
+pub use self::validate::{SpecProblem, validate};
 use crate::policy::{Backoff, IntensityLimit, RestartPolicy};
 
 /// One declared container.
@@ -52,7 +52,11 @@ pub struct UnitSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<VolumeMount>,
     /// Memory limit in bytes; `None` is unlimited.
-    #[serde(default, with = "text::size_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "text::size_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub memory: Option<u64>,
     /// Relative CPU weight (Docker's `--cpu-shares`); `None` is the engine default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -317,7 +321,9 @@ mod tests {
             .cpu_shares(512)
             .swappiness(0)
             .label("team", "edge")
-            .restart(RestartPolicy::OnFailure { max_retries: Some(3) })
+            .restart(RestartPolicy::OnFailure {
+                max_retries: Some(3),
+            })
             .stop_timeout(Duration::from_millis(1500));
         let json = serde_json::to_string(&spec).unwrap();
         let back: UnitSpec = serde_json::from_str(&json).unwrap();
@@ -330,7 +336,12 @@ mod tests {
             "ports":["9000:9000/udp"],"stop_timeout":"3s"}"#;
         let spec: UnitSpec = serde_json::from_str(json).unwrap();
         assert_eq!(spec.memory, Some(64 << 20));
-        assert_eq!(spec.restart, RestartPolicy::OnFailure { max_retries: Some(5) });
+        assert_eq!(
+            spec.restart,
+            RestartPolicy::OnFailure {
+                max_retries: Some(5)
+            }
+        );
         assert_eq!(spec.ports[0].protocol, Protocol::Udp);
         assert_eq!(spec.stop_timeout, Duration::from_secs(3));
     }

@@ -19,7 +19,7 @@ pub fn parse_port(text: &str) -> Result<PortMapping, String> {
         Some((_, other)) => {
             return Err(format!(
                 "unknown protocol {other:?} in port {text:?} (expected tcp or udp)"
-            ))
+            ));
         }
         None => (text, Protocol::Tcp),
     };
@@ -34,7 +34,11 @@ pub fn parse_port(text: &str) -> Result<PortMapping, String> {
         match parts.len() {
             1 | 2 => (None, body),
             3 => (Some(parts[0].to_string()), &body[parts[0].len() + 1..]),
-            _ => return Err(format!("port {text:?} is not [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTO]")),
+            _ => {
+                return Err(format!(
+                    "port {text:?} is not [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTO]"
+                ));
+            }
         }
     };
     let (external, internal) = match rest.split_once(':') {
@@ -84,9 +88,13 @@ pub fn parse_volume(text: &str) -> Result<VolumeMount, String> {
         [_, _, mode] => {
             return Err(format!(
                 "unknown mode {mode:?} in volume {text:?} (expected ro or rw)"
-            ))
+            ));
         }
-        _ => return Err(format!("volume {text:?} is not HOST_PATH:CONTAINER_PATH[:ro|rw]")),
+        _ => {
+            return Err(format!(
+                "volume {text:?} is not HOST_PATH:CONTAINER_PATH[:ro|rw]"
+            ));
+        }
     };
     Ok(VolumeMount {
         host: host.into(),
@@ -122,7 +130,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
         "t" | "tb" | "tib" => 1 << 40,
-        _ => return Err(format!("unknown unit {unit:?} in size {text:?} (use b, k, m, g)")),
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in size {text:?} (use b, k, m, g)"
+            ));
+        }
     };
     number
         .checked_mul(factor)
@@ -170,7 +182,7 @@ pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
     if millis == 0 {
         "0s".to_string()
-    } else if millis % 1000 != 0 {
+    } else if !millis.is_multiple_of(1000) {
         format!("{millis}ms")
     } else {
         format!("{}s", millis / 1000)
@@ -216,11 +228,15 @@ pub mod size_serde {
     }
 
     /// Reads `"64m"`, `"1g"` or a plain byte count.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<u64>, D::Error> {
         match Option::<SizeText>::deserialize(deserializer)? {
             None => Ok(None),
             Some(SizeText::Bytes(bytes)) => Ok(Some(bytes)),
-            Some(SizeText::Text(text)) => parse_size(&text).map(Some).map_err(serde::de::Error::custom),
+            Some(SizeText::Text(text)) => parse_size(&text)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
@@ -254,7 +270,12 @@ mod tests {
 
     #[test]
     fn ports_round_trip_through_their_text() {
-        for text in ["8080", "9000:9000/udp", "127.0.0.1:18080:8080", "0.0.0.0:1:2/udp"] {
+        for text in [
+            "8080",
+            "9000:9000/udp",
+            "127.0.0.1:18080:8080",
+            "0.0.0.0:1:2/udp",
+        ] {
             assert_eq!(format_port(&parse_port(text).unwrap()), text);
         }
     }

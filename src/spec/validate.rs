@@ -58,16 +58,24 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
         problem("name", format!("is longer than {MAX_NAME_LEN} characters"));
     }
     if spec.image.trim().is_empty() || spec.image.chars().any(char::is_whitespace) {
-        problem("image", format!("{:?} is not an image reference", spec.image));
+        problem(
+            "image",
+            format!("{:?} is not an image reference", spec.image),
+        );
     }
-    if let Some(command) = &spec.command {
-        if command.is_empty() {
-            problem("command", "is empty; leave it out to run the image's command".into());
+    if let Some(command) = &spec.command
+        && command.is_empty() {
+            problem(
+                "command",
+                "is empty; leave it out to run the image's command".into(),
+            );
         }
-    }
     for key in spec.env.keys() {
         if key.is_empty() || key.contains('=') || key.contains('\0') {
-            problem(&format!("env.{key}"), format!("{key:?} is not a variable name"));
+            problem(
+                &format!("env.{key}"),
+                format!("{key:?} is not a variable name"),
+            );
         }
     }
 
@@ -77,21 +85,28 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
         if port.internal == 0 {
             problem(&field, "container port 0 is not a port (1-65535)".into());
         }
-        if let Some(ip) = &port.host_ip {
-            if ip.parse::<std::net::IpAddr>().is_err() {
+        if let Some(ip) = &port.host_ip
+            && ip.parse::<std::net::IpAddr>().is_err() {
                 problem(&field, format!("host address {ip:?} is not an IP address"));
             }
-        }
         if port.external == 0 {
             continue;
         }
-        let seen = host_ports.entry((port.external, port.protocol)).or_default();
+        let seen = host_ports
+            .entry((port.external, port.protocol))
+            .or_default();
         let ip = port.host_ip.as_deref();
         // No address means every address, which overlaps any specific one.
-        if seen.iter().any(|other| other.is_none() || ip.is_none() || *other == ip) {
+        if seen
+            .iter()
+            .any(|other| other.is_none() || ip.is_none() || *other == ip)
+        {
             problem(
                 &field,
-                format!("host port {}/{} is published twice", port.external, port.protocol),
+                format!(
+                    "host port {}/{} is published twice",
+                    port.external, port.protocol
+                ),
             );
         }
         seen.push(ip);
@@ -100,31 +115,40 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
     for (index, volume) in spec.volumes.iter().enumerate() {
         let field = format!("volumes[{index}]");
         if !volume.host.is_absolute() {
-            problem(&field, format!("host path {:?} is not absolute", volume.host));
+            problem(
+                &field,
+                format!("host path {:?} is not absolute", volume.host),
+            );
         }
         if !volume.container.is_absolute() {
-            problem(&field, format!("container path {:?} is not absolute", volume.container));
+            problem(
+                &field,
+                format!("container path {:?} is not absolute", volume.container),
+            );
         }
     }
 
-    if let Some(memory) = spec.memory {
-        if memory < MIN_MEMORY_BYTES {
-            problem("memory", format!("{memory} bytes is below Docker's minimum of 6 MiB"));
+    if let Some(memory) = spec.memory
+        && memory < MIN_MEMORY_BYTES {
+            problem(
+                "memory",
+                format!("{memory} bytes is below Docker's minimum of 6 MiB"),
+            );
         }
-    }
-    if let Some(shares) = spec.cpu_shares {
-        if !(2..=262_144).contains(&shares) {
+    if let Some(shares) = spec.cpu_shares
+        && !(2..=262_144).contains(&shares) {
             problem("cpu_shares", format!("{shares} is outside 2-262144"));
         }
-    }
-    if let Some(swappiness) = spec.swappiness {
-        if !(0..=100).contains(&swappiness) {
+    if let Some(swappiness) = spec.swappiness
+        && !(0..=100).contains(&swappiness) {
             problem("swappiness", format!("{swappiness} is outside 0-100"));
         }
-    }
     for key in spec.labels.keys() {
         if key.starts_with(RESERVED_PREFIX) {
-            problem(&format!("labels.{key}"), format!("keys under {RESERVED_PREFIX} are reserved for stevedore"));
+            problem(
+                &format!("labels.{key}"),
+                format!("keys under {RESERVED_PREFIX} are reserved for stevedore"),
+            );
         } else if key.is_empty() {
             problem("labels", "a label key is empty".into());
         }
@@ -141,7 +165,10 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
     if !is_signal(&spec.stop_signal) {
         problem(
             "stop_signal",
-            format!("{:?} is not a signal such as SIGTERM, SIGINT or 15", spec.stop_signal),
+            format!(
+                "{:?} is not a signal such as SIGTERM, SIGINT or 15",
+                spec.stop_signal
+            ),
         );
     }
 
@@ -172,7 +199,11 @@ mod tests {
     use crate::spec::{PortMapping, VolumeMount};
 
     fn fields(spec: &UnitSpec) -> Vec<String> {
-        validate(spec).unwrap_err().into_iter().map(|p| p.field).collect()
+        validate(spec)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.field)
+            .collect()
     }
 
     #[test]
@@ -198,7 +229,15 @@ mod tests {
             .stop_signal("SIGNOPE");
         assert_eq!(
             fields(&spec),
-            ["name", "image", "volumes[0]", "memory", "cpu_shares", "swappiness", "stop_signal"]
+            [
+                "name",
+                "image",
+                "volumes[0]",
+                "memory",
+                "cpu_shares",
+                "swappiness",
+                "stop_signal"
+            ]
         );
     }
 
@@ -237,8 +276,14 @@ mod tests {
 
     #[test]
     fn memory_at_dockers_minimum_is_accepted() {
-        assert_eq!(validate(&UnitSpec::new("w", "i").memory(MIN_MEMORY_BYTES)), Ok(()));
-        assert_eq!(fields(&UnitSpec::new("w", "i").memory(MIN_MEMORY_BYTES - 1)), ["memory"]);
+        assert_eq!(
+            validate(&UnitSpec::new("w", "i").memory(MIN_MEMORY_BYTES)),
+            Ok(())
+        );
+        assert_eq!(
+            fields(&UnitSpec::new("w", "i").memory(MIN_MEMORY_BYTES - 1)),
+            ["memory"]
+        );
     }
 
     #[test]
@@ -262,7 +307,12 @@ mod tests {
             .stop_timeout(Duration::from_secs(7200));
         assert_eq!(
             fields(&spec),
-            ["backoff.initial", "backoff.factor", "intensity.within", "stop_timeout"]
+            [
+                "backoff.initial",
+                "backoff.factor",
+                "intensity.within",
+                "stop_timeout"
+            ]
         );
     }
 

@@ -19,8 +19,8 @@ use super::state::{UnitError, UnitEvent, UnitState};
 use crate::engine::{ContainerEventKind, ContainerSnapshot, EngineState};
 use crate::gateway::ContainerSignal;
 use crate::labels::{self, CarriedState};
-use crate::policy::{decide, Decision, ExitFacts, RestartHistory};
-use crate::spec::{spec_hash, UnitSpec};
+use crate::policy::{Decision, ExitFacts, RestartHistory, decide};
+use crate::spec::{UnitSpec, spec_hash};
 
 /// Publishes events for one unit.
 #[derive(Clone)]
@@ -112,10 +112,19 @@ impl Unit {
         self.set_state_after(state, reason, None);
     }
 
-    fn set_state_after(&mut self, state: UnitState, reason: Option<String>, delay: Option<Duration>) {
+    fn set_state_after(
+        &mut self,
+        state: UnitState,
+        reason: Option<String>,
+        delay: Option<Duration>,
+    ) {
         self.state = state;
         self.reason = reason.clone();
-        let (container_id, restart_count, exit_code) = (self.container.clone(), self.history.restart_count, self.last_exit);
+        let (container_id, restart_count, exit_code) = (
+            self.container.clone(),
+            self.history.restart_count,
+            self.last_exit,
+        );
         self.reporter.publish(state, |event| {
             event.container_id = container_id;
             event.restart_count = restart_count;
@@ -136,7 +145,12 @@ impl Unit {
     }
 
     /// Creates (unless `existing` is given) and, when `start`, starts the container.
-    fn launch(&self, carried: CarriedState, existing: Option<String>, start: bool) -> impl Future<Output = Launch> + use<> {
+    fn launch(
+        &self,
+        carried: CarriedState,
+        existing: Option<String>,
+        start: bool,
+    ) -> impl Future<Output = Launch> + use<> {
         let (flows, spec, hash) = (self.flows.clone(), self.spec.clone(), self.hash.clone());
         let (reporter, restarts) = (self.reporter.clone(), self.history.restart_count);
         async move {
@@ -149,7 +163,7 @@ impl Unit {
                         return Launch {
                             container: None,
                             result: Err(error),
-                        }
+                        };
                     }
                 },
             };
@@ -178,7 +192,10 @@ impl Unit {
                 self.oom_seen = false;
                 self.set_state(UnitState::Running, None);
             }
-            Ok(()) => self.set_state(UnitState::Stopped, Some("created; stopped by request".into())),
+            Ok(()) => self.set_state(
+                UnitState::Stopped,
+                Some("created; stopped by request".into()),
+            ),
             Err(error) => self.set_state(UnitState::Failed, Some(error.to_string())),
         }
         if let Some(waiter) = self.first_start.take() {
@@ -188,7 +205,12 @@ impl Unit {
     }
 
     /// Runs a launch inside `ctx.wait` and applies its result.
-    fn launch_now(&mut self, ctx: &mut Context<Self>, carried: CarriedState, existing: Option<String>) {
+    fn launch_now(
+        &mut self,
+        ctx: &mut Context<Self>,
+        carried: CarriedState,
+        existing: Option<String>,
+    ) {
         let launch = self.launch(carried, existing, true);
         ctx.wait(launch.into_actor(self).map(|launch, act, _| {
             let _ = act.after_launch(launch, true);
@@ -220,7 +242,11 @@ impl Unit {
         let facts = ExitFacts {
             exit_code,
             oom_killed: std::mem::take(&mut self.oom_seen),
-            ran_for: self.started_at.take().map(|at| at.elapsed()).unwrap_or_default(),
+            ran_for: self
+                .started_at
+                .take()
+                .map(|at| at.elapsed())
+                .unwrap_or_default(),
         };
         self.last_exit = Some(exit_code);
         if self.manual_stop || !matches!(self.state, UnitState::Running | UnitState::Starting) {
@@ -228,10 +254,23 @@ impl Unit {
         }
         let now = Instant::now();
         let spec = &self.spec;
-        let decision = decide(spec.restart, &spec.backoff, &spec.intensity, &facts, &self.history, now, rand::random());
+        let decision = decide(
+            spec.restart,
+            &spec.backoff,
+            &spec.intensity,
+            &facts,
+            &self.history,
+            now,
+            rand::random(),
+        );
         match decision {
-            Decision::RestartAfter { delay, attempt, reason } => {
-                self.history.record_restart(now, attempt, &self.spec.intensity);
+            Decision::RestartAfter {
+                delay,
+                attempt,
+                reason,
+            } => {
+                self.history
+                    .record_restart(now, attempt, &self.spec.intensity);
                 self.schedule_restart(delay, reason, ctx);
             }
             Decision::Stay { reason } => self.set_state(UnitState::Exited, Some(reason)),
@@ -256,16 +295,23 @@ impl Unit {
             let launch = create.await;
             launch.result.map(|()| launch.container)
         };
-        ctx.wait(replace.into_actor(self).map(move |replaced, act, ctx| match replaced {
-            Ok(container) => {
-                act.container = container;
-                if act.state == UnitState::BackingOff {
-                    let wait = deadline.saturating_duration_since(Instant::now());
-                    act.timer = Some(ctx.run_later(wait, |act, ctx| act.restart_now(ctx)));
-                }
-            }
-            Err(error) => act.set_state(UnitState::Failed, Some(format!("could not replace the container: {error}"))),
-        }));
+        ctx.wait(
+            replace
+                .into_actor(self)
+                .map(move |replaced, act, ctx| match replaced {
+                    Ok(container) => {
+                        act.container = container;
+                        if act.state == UnitState::BackingOff {
+                            let wait = deadline.saturating_duration_since(Instant::now());
+                            act.timer = Some(ctx.run_later(wait, |act, ctx| act.restart_now(ctx)));
+                        }
+                    }
+                    Err(error) => act.set_state(
+                        UnitState::Failed,
+                        Some(format!("could not replace the container: {error}")),
+                    ),
+                }),
+        );
     }
 
     fn restart_now(&mut self, ctx: &mut Context<Self>) {
@@ -297,7 +343,10 @@ impl Unit {
     }
 
     fn on_started_elsewhere(&mut self) {
-        if matches!(self.state, UnitState::Exited | UnitState::Stopped | UnitState::Failed) {
+        if matches!(
+            self.state,
+            UnitState::Exited | UnitState::Stopped | UnitState::Failed
+        ) {
             self.manual_stop = false;
             self.started_at = Some(Instant::now());
             self.set_state(UnitState::Running, Some("started outside stevedore".into()));
@@ -314,7 +363,9 @@ impl Unit {
                 self.container = None;
                 self.on_exit(-1, ctx);
             }
-            Some(snapshot) if Some(&snapshot.id) == self.container.as_ref() && !snapshot.state.is_alive() => {
+            Some(snapshot)
+                if Some(&snapshot.id) == self.container.as_ref() && !snapshot.state.is_alive() =>
+            {
                 self.on_exit(snapshot.exit_code.unwrap_or(-1), ctx)
             }
             Some(_) => {}
@@ -385,7 +436,11 @@ impl Handler<UnitCommand> for Unit {
             UnitCommand::Update(spec) => self.update_future(*spec, stop),
             UnitCommand::Remove => stop
                 .then(|stopped, act, _| {
-                    let (flows, container, name) = (act.flows.clone(), act.container.take(), act.spec.name.clone());
+                    let (flows, container, name) = (
+                        act.flows.clone(),
+                        act.container.take(),
+                        act.spec.name.clone(),
+                    );
                     async move {
                         stopped?;
                         match container {
@@ -414,7 +469,11 @@ fn launch_or_fail(
     start: bool,
 ) -> ResponseActFuture<Unit, Result<(), UnitError>> {
     match launch {
-        Ok(launch) => Box::pin(launch.into_actor(act).map(move |launch, act, _| act.after_launch(launch, start))),
+        Ok(launch) => Box::pin(
+            launch
+                .into_actor(act)
+                .map(move |launch, act, _| act.after_launch(launch, start)),
+        ),
         Err(error) => Box::pin(actix::fut::ready(Err(error))),
     }
 }
@@ -422,14 +481,20 @@ fn launch_or_fail(
 impl Unit {
     /// Stops the container when the command needs it stopped first; an
     /// unchanged update needs nothing.
-    fn stop_future(&mut self, command: &UnitCommand) -> ResponseActFuture<Self, Result<(), UnitError>> {
+    fn stop_future(
+        &mut self,
+        command: &UnitCommand,
+    ) -> ResponseActFuture<Self, Result<(), UnitError>> {
         let needs_stop = match command {
             UnitCommand::Update(spec) => spec_hash(spec) != self.hash,
             UnitCommand::Start => false,
             _ => true,
         };
         let running = self.container.is_some()
-            && !matches!(self.state, UnitState::Exited | UnitState::Stopped | UnitState::Failed);
+            && !matches!(
+                self.state,
+                UnitState::Exited | UnitState::Stopped | UnitState::Failed
+            );
         if !needs_stop || !running {
             if needs_stop && matches!(command, UnitCommand::Stop) {
                 self.manual_stop = true;
@@ -454,7 +519,11 @@ impl Unit {
         }
         let was_stopped_by_hand = self.manual_stop && self.state == UnitState::Stopped;
         Box::pin(stop.then(move |stopped, act, _| {
-            let (flows, old, name) = (act.flows.clone(), act.container.take(), act.spec.name.clone());
+            let (flows, old, name) = (
+                act.flows.clone(),
+                act.container.take(),
+                act.spec.name.clone(),
+            );
             act.spec = spec;
             act.hash = hash;
             act.manual_stop = was_stopped_by_hand;

@@ -3,8 +3,8 @@
 use std::sync::RwLock;
 
 use actix::Recipient;
-use futures::stream::BoxStream;
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use tokio::sync::broadcast;
 
 use super::state::UnitEvent;
@@ -41,7 +41,10 @@ impl EventBus {
             recipient.do_send(event.clone());
         }
         if dead {
-            self.recipients.write().unwrap().retain(Recipient::connected);
+            self.recipients
+                .write()
+                .unwrap()
+                .retain(Recipient::connected);
         }
         let _ = self.stream.send(event);
     }

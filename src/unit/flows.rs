@@ -4,10 +4,11 @@
 
 use actix::Addr;
 
-use crate::engine::mapping::create_body;
 use crate::engine::EngineError;
+use crate::engine::mapping::create_body;
 use crate::gateway::{
-    CreateContainer, CreateOutcome, Gateway, PullImage, RemoveContainer, StartContainer, StopContainer,
+    CreateContainer, CreateOutcome, Gateway, PullImage, RemoveContainer, StartContainer,
+    StopContainer,
 };
 use crate::labels::CarriedState;
 use crate::spec::UnitSpec;
@@ -28,7 +29,10 @@ where
     M::Result: Send,
     Gateway: actix::Handler<M>,
 {
-    gateway.send(message).await.map_err(|_| UnitError::Gone(unit.to_string()))
+    gateway
+        .send(message)
+        .await
+        .map_err(|_| UnitError::Gone(unit.to_string()))
 }
 
 impl Flows {
@@ -59,7 +63,9 @@ impl Flows {
             .await?;
             match created {
                 Ok(CreateOutcome::Created(id) | CreateOutcome::Adopted(id)) => return Ok(id),
-                Ok(CreateOutcome::Foreign(_)) => return Err(UnitError::NameTaken(self.container_name.clone())),
+                Ok(CreateOutcome::Foreign(_)) => {
+                    return Err(UnitError::NameTaken(self.container_name.clone()));
+                }
                 Ok(CreateOutcome::Stale(id)) if !replaced_stale => {
                     // An older container of this unit that was not cleaned up.
                     replaced_stale = true;
@@ -68,14 +74,21 @@ impl Flows {
                 Err(EngineError::ImageNotFound(_)) if !pulled => {
                     pulled = true;
                     report(UnitState::Pulling);
-                    ask(&self.gateway, PullImage { image: spec.image.clone() }, &spec.name).await??;
+                    ask(
+                        &self.gateway,
+                        PullImage {
+                            image: spec.image.clone(),
+                        },
+                        &spec.name,
+                    )
+                    .await??;
                     report(UnitState::Creating);
                 }
                 Ok(CreateOutcome::Stale(id)) => {
                     return Err(UnitError::Engine(EngineError::Conflict(format!(
                         "container {id} keeps taking the name {}",
                         self.container_name
-                    ))))
+                    ))));
                 }
                 Err(error) => return Err(error.into()),
             }

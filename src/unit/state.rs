@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::engine::mapping::ContainerDetails;
 use crate::engine::EngineError;
+use crate::engine::mapping::ContainerDetails;
 use crate::spec::{SpecProblem, UnitSpec};
 
 /// The unit state machine's states.
@@ -114,7 +114,9 @@ pub struct UnitStatus {
 impl UnitStatus {
     /// Whether its container runs ("active" in Flocker's words).
     pub fn is_active(&self) -> bool {
-        self.container.as_ref().is_some_and(|c| c.status == "running")
+        self.container
+            .as_ref()
+            .is_some_and(|c| c.status == "running")
     }
 }
 

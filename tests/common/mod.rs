@@ -21,7 +21,9 @@ pub async fn engine() -> Option<Arc<DockerEngine>> {
             panic!("the Docker engine is required in CI and does not answer: {error}")
         }
         Err(error) => {
-            eprintln!("SKIPPED: no Docker engine answers ({error}); run scripts/engine-up.sh first");
+            eprintln!(
+                "SKIPPED: no Docker engine answers ({error}); run scripts/engine-up.sh first"
+            );
             None
         }
     }
@@ -43,7 +45,12 @@ pub async fn supervisor(namespace: &str) -> Option<(SupervisorHandle, Cleanup)> 
 /// Another supervisor of an existing namespace (for adoption tests).
 pub async fn second_supervisor(namespace: &str) -> SupervisorHandle {
     let engine = engine().await.expect("engine answered before");
-    Supervisor::builder().namespace(namespace).engine(engine).start().await.expect("supervisor starts")
+    Supervisor::builder()
+        .namespace(namespace)
+        .engine(engine)
+        .start()
+        .await
+        .expect("supervisor starts")
 }
 
 /// Removes a namespace's containers now and again when dropped.
@@ -88,7 +95,10 @@ impl Drop for Cleanup {
 
 /// Runs the docker CLI and returns its standard output, trimmed.
 pub fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker").args(args).output().expect("the docker CLI runs");
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker CLI runs");
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
@@ -118,5 +128,9 @@ pub async fn event_where(
 
 /// A host TCP port that is free now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
