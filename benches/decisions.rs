@@ -4,11 +4,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use stevedore::engine::mapping::create_body;
-use stevedore::engine::{classify, Operation, RawFailure};
+use stevedore::engine::{Operation, RawFailure, classify};
 use stevedore::labels::CarriedState;
-use stevedore::policy::{decide, ExitFacts, RestartHistory};
+use stevedore::policy::{ExitFacts, RestartHistory, decide};
 use stevedore::spec::{spec_hash, validate};
 use stevedore::{Backoff, IntensityLimit, RestartPolicy, UnitSpec};
 
@@ -24,7 +24,10 @@ fn web() -> UnitSpec {
 }
 
 fn decisions(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     let _guard = runtime.enter();
     let backoff = Backoff::default();
     let intensity = IntensityLimit::default();
@@ -36,9 +39,21 @@ fn decisions(c: &mut Criterion) {
     };
     let now = tokio::time::Instant::now();
     c.bench_function("restart_decision", |b| {
-        b.iter(|| decide(RestartPolicy::Always, &backoff, &intensity, black_box(&facts), &history, now, 0.5))
+        b.iter(|| {
+            decide(
+                RestartPolicy::Always,
+                &backoff,
+                &intensity,
+                black_box(&facts),
+                &history,
+                now,
+                0.5,
+            )
+        })
     });
-    c.bench_function("backoff_step", |b| b.iter(|| backoff.delay(black_box(5), 0.3)));
+    c.bench_function("backoff_step", |b| {
+        b.iter(|| backoff.delay(black_box(5), 0.3))
+    });
     let failure = RawFailure::Status {
         code: 500,
         message: "driver failed programming external connectivity on endpoint demo--web: Bind for 0.0.0.0:18080 failed: port is already allocated".into(),

@@ -37,8 +37,13 @@ impl Handler<UnitEvent> for RestartLogger {
 #[actix::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let image = std::env::var("STEVEDORE_IMAGE").unwrap_or_else(|_| "stevedore-test:latest".into());
-    let supervisor = Supervisor::builder().namespace("embedded-demo").start().await?;
-    supervisor.subscribe(RestartLogger.start().recipient()).await;
+    let supervisor = Supervisor::builder()
+        .namespace("embedded-demo")
+        .start()
+        .await?;
+    supervisor
+        .subscribe(RestartLogger.start().recipient())
+        .await;
     let mut events = supervisor.events().await;
 
     // Remove a leftover of an earlier run, then declare the worker.
@@ -59,7 +64,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     for unit in supervisor.list().await? {
-        println!("{}: {} after {} restarts", unit.name, unit.state, unit.restart_count);
+        println!(
+            "{}: {} after {} restarts",
+            unit.name, unit.state, unit.restart_count
+        );
     }
     supervisor.remove("worker").await?;
     println!("gateway: {:?}", supervisor.stats().await);

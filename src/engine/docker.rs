@@ -108,9 +108,10 @@ fn io_kind(error: &BollardError) -> Option<io::ErrorKind> {
             return Some(io_error.kind());
         }
         if let Some(hyper_error) = current.downcast_ref::<hyper::Error>()
-            && (hyper_error.is_incomplete_message() || hyper_error.is_closed()) {
-                return Some(io::ErrorKind::UnexpectedEof);
-            }
+            && (hyper_error.is_incomplete_message() || hyper_error.is_closed())
+        {
+            return Some(io::ErrorKind::UnexpectedEof);
+        }
         source = current.source();
     }
     None

@@ -125,9 +125,10 @@ impl FakeEngine {
             .containers
             .iter_mut()
             .find(|c| c.name == name || c.id == name)
-            && c.state == EngineState::Running {
-                self.exit(c, exit_code);
-            }
+            && c.state == EngineState::Running
+        {
+            self.exit(c, exit_code);
+        }
     }
 
     /// Removes a container as `docker rm -f` would, behind the supervisor's back.

@@ -223,12 +223,13 @@ impl Handler<CommandUnit> for Registry {
 
     fn handle(&mut self, msg: CommandUnit, _: &mut Context<Self>) -> Self::Result {
         if let UnitCommand::Update(spec) = &msg.command
-            && let Err(problems) = validate(spec) {
-                return Box::pin(futures::future::ready(Err(UnitError::Invalid {
-                    name: spec.name.clone(),
-                    problems,
-                })));
-            }
+            && let Err(problems) = validate(spec)
+        {
+            return Box::pin(futures::future::ready(Err(UnitError::Invalid {
+                name: spec.name.clone(),
+                problems,
+            })));
+        }
         let Some(unit) = self.units.get(&msg.name).cloned() else {
             return Box::pin(futures::future::ready(Err(UnitError::NotFound(msg.name))));
         };

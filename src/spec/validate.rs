@@ -64,12 +64,13 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
         );
     }
     if let Some(command) = &spec.command
-        && command.is_empty() {
-            problem(
-                "command",
-                "is empty; leave it out to run the image's command".into(),
-            );
-        }
+        && command.is_empty()
+    {
+        problem(
+            "command",
+            "is empty; leave it out to run the image's command".into(),
+        );
+    }
     for key in spec.env.keys() {
         if key.is_empty() || key.contains('=') || key.contains('\0') {
             problem(
@@ -86,9 +87,10 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
             problem(&field, "container port 0 is not a port (1-65535)".into());
         }
         if let Some(ip) = &port.host_ip
-            && ip.parse::<std::net::IpAddr>().is_err() {
-                problem(&field, format!("host address {ip:?} is not an IP address"));
-            }
+            && ip.parse::<std::net::IpAddr>().is_err()
+        {
+            problem(&field, format!("host address {ip:?} is not an IP address"));
+        }
         if port.external == 0 {
             continue;
         }
@@ -129,20 +131,23 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
     }
 
     if let Some(memory) = spec.memory
-        && memory < MIN_MEMORY_BYTES {
-            problem(
-                "memory",
-                format!("{memory} bytes is below Docker's minimum of 6 MiB"),
-            );
-        }
+        && memory < MIN_MEMORY_BYTES
+    {
+        problem(
+            "memory",
+            format!("{memory} bytes is below Docker's minimum of 6 MiB"),
+        );
+    }
     if let Some(shares) = spec.cpu_shares
-        && !(2..=262_144).contains(&shares) {
-            problem("cpu_shares", format!("{shares} is outside 2-262144"));
-        }
+        && !(2..=262_144).contains(&shares)
+    {
+        problem("cpu_shares", format!("{shares} is outside 2-262144"));
+    }
     if let Some(swappiness) = spec.swappiness
-        && !(0..=100).contains(&swappiness) {
-            problem("swappiness", format!("{swappiness} is outside 0-100"));
-        }
+        && !(0..=100).contains(&swappiness)
+    {
+        problem("swappiness", format!("{swappiness} is outside 0-100"));
+    }
     for key in spec.labels.keys() {
         if key.starts_with(RESERVED_PREFIX) {
             problem(
