@@ -16,7 +16,7 @@ use bollard::models::{
 use futures::future::{self, BoxFuture};
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use super::{
     ContainerEvent, ContainerEventKind, ContainerSnapshot, Engine, EngineResult, EngineState,
@@ -55,6 +55,8 @@ pub struct FakeEngine {
     events: broadcast::Sender<ContainerEvent>,
     next_id: Arc<AtomicU64>,
     clock: Arc<AtomicU64>,
+    /// Bumped to end every open events stream (a dropped connection).
+    stream_epoch: Arc<watch::Sender<u64>>,
 }
 
 impl Default for FakeEngine {
@@ -72,6 +74,7 @@ impl FakeEngine {
             events,
             next_id: Arc::new(AtomicU64::new(1)),
             clock: Arc::new(AtomicU64::new(1)),
+            stream_epoch: Arc::new(watch::channel(0).0),
         };
         engine.add_image("busybox:latest");
         engine
@@ -128,6 +131,22 @@ impl FakeEngine {
             && c.state == EngineState::Running
         {
             self.exit(c, exit_code);
+        }
+    }
+
+    /// Ends every open events stream, as a dropped connection would; events
+    /// emitted before the supervisor reconnects reach nobody.
+    pub fn drop_event_streams(&self) {
+        self.stream_epoch.send_modify(|epoch| *epoch += 1);
+    }
+
+    /// Makes a running container exit with `exit_code` while no events
+    /// stream is open: the exit is only visible to a list call.
+    pub fn crash_unseen(&self, name: &str, exit_code: i64) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(c) = state.containers.iter_mut().find(|c| c.name == name) {
+            c.state = EngineState::Exited;
+            c.exit_code = Some(exit_code);
         }
     }
 
@@ -403,19 +422,26 @@ impl Engine for FakeEngine {
             .boxed();
         }
         let _ = label_filter;
-        tokio_stream_from(self.events.subscribe())
+        let mut epoch = self.stream_epoch.subscribe();
+        epoch.mark_unchanged();
+        event_stream(self.events.subscribe(), epoch)
     }
 }
 
-fn tokio_stream_from(
+/// Events until the epoch changes (the connection "drops").
+fn event_stream(
     receiver: broadcast::Receiver<ContainerEvent>,
+    epoch: watch::Receiver<u64>,
 ) -> BoxStream<'static, EngineResult<ContainerEvent>> {
-    futures::stream::unfold(receiver, |mut receiver| async move {
+    futures::stream::unfold((receiver, epoch), |(mut receiver, mut epoch)| async move {
         loop {
-            match receiver.recv().await {
-                Ok(event) => return Some((Ok(event), receiver)),
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return None,
+            tokio::select! {
+                _ = epoch.changed() => return None,
+                received = receiver.recv() => match received {
+                    Ok(event) => return Some((Ok(event), (receiver, epoch))),
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
             }
         }
     })
@@ -481,5 +507,19 @@ mod tests {
         ));
         assert!(engine.list_containers(String::new()).await.is_ok());
         assert_eq!(engine.calls(Operation::List), 2);
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn dropping_event_streams_ends_the_open_ones() {
+        let engine = FakeEngine::new();
+        let mut events = engine.events(String::new(), None);
+        engine.drop_event_streams();
+        let next = tokio::time::timeout(Duration::from_secs(1), events.next()).await;
+        assert!(matches!(next, Ok(None)), "{next:?}");
     }
 }
