@@ -2,16 +2,18 @@
 //! adoption and the gateway's single-flight pull, with no Docker needed.
 #![cfg(feature = "test-util")]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use common::event_where;
 use stevedore::engine::Operation;
 use stevedore::engine::fake::FakeEngine;
 use stevedore::labels;
 use stevedore::{
-    Backoff, IntensityLimit, RestartPolicy, Supervisor, SupervisorHandle, UnitError, UnitEvent,
-    UnitSpec, UnitState,
+    Backoff, IntensityLimit, RestartPolicy, Supervisor, SupervisorHandle, UnitError, UnitSpec,
+    UnitState,
 };
 
 async fn supervisor(engine: &FakeEngine, namespace: &str) -> SupervisorHandle {
@@ -30,24 +32,6 @@ fn quick_backoff() -> Backoff {
         jitter: 0.0,
         ..Backoff::default()
     }
-}
-
-/// Waits for the first event of `unit` that satisfies `wanted`.
-async fn event_where(
-    events: &mut (impl StreamExt<Item = UnitEvent> + Unpin),
-    unit: &str,
-    wanted: impl Fn(&UnitEvent) -> bool,
-) -> UnitEvent {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let event = events.next().await.expect("event stream ended");
-            if event.unit == unit && wanted(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the awaited unit event never came")
 }
 
 #[actix::test]
