@@ -34,6 +34,13 @@ fn quick_backoff() -> Backoff {
     }
 }
 
+/// A unit restarted after any exit, quickly.
+fn always(name: &str) -> UnitSpec {
+    UnitSpec::new(name, "busybox:latest")
+        .restart(RestartPolicy::Always)
+        .backoff(quick_backoff())
+}
+
 #[actix::test]
 async fn add_creates_and_starts_one_labelled_container() {
     let engine = FakeEngine::new();
@@ -149,13 +156,7 @@ async fn a_crash_of_an_always_unit_is_restarted_after_backing_off() {
     let engine = FakeEngine::new();
     let sup = supervisor(&engine, "ns").await;
     let mut events = sup.events().await;
-    sup.add(
-        UnitSpec::new("web", "busybox:latest")
-            .restart(RestartPolicy::Always)
-            .backoff(quick_backoff()),
-    )
-    .await
-    .unwrap();
+    sup.add(always("web")).await.unwrap();
     engine.crash("ns--web", 2);
     let backing_off = event_where(&mut events, "web", |e| e.state == UnitState::BackingOff).await;
     assert_eq!(backing_off.exit_code, Some(2));
@@ -310,13 +311,7 @@ async fn an_exit_missed_while_the_events_stream_was_down_is_caught_by_the_resync
     let engine = FakeEngine::new();
     let sup = supervisor(&engine, "ns").await;
     let mut events = sup.events().await;
-    sup.add(
-        UnitSpec::new("web", "busybox:latest")
-            .restart(RestartPolicy::Always)
-            .backoff(quick_backoff()),
-    )
-    .await
-    .unwrap();
+    sup.add(always("web")).await.unwrap();
     engine.drop_event_streams();
     engine.crash_unseen("ns--web", 9);
     let backing_off = event_where(&mut events, "web", |e| e.state == UnitState::BackingOff).await;

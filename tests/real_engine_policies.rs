@@ -19,6 +19,14 @@ fn quick() -> Backoff {
     }
 }
 
+/// A long-running unit restarted after any exit, quickly.
+fn always_sleeper(name: &str) -> UnitSpec {
+    UnitSpec::new(name, IMAGE)
+        .command(["sleep", "600"])
+        .restart(RestartPolicy::Always)
+        .backoff(quick())
+}
+
 fn exits_with(name: &str, code: i32, policy: &str) -> UnitSpec {
     UnitSpec::new(name, IMAGE)
         .command(["sh", "-c", &format!("exit {code}")])
@@ -147,14 +155,7 @@ async fn docker_kill_of_an_always_units_container_brings_it_back() {
         return;
     };
     let mut events = sup.events().await;
-    sup.add(
-        UnitSpec::new("web", IMAGE)
-            .command(["sleep", "600"])
-            .restart(RestartPolicy::Always)
-            .backoff(quick()),
-    )
-    .await
-    .unwrap();
+    sup.add(always_sleeper("web")).await.unwrap();
     let before = inspect("t-kill--web", "{{.Id}}");
     docker(&["kill", "t-kill--web"]);
     let back = event_where(&mut events, "web", |e| {
@@ -171,14 +172,7 @@ async fn docker_rm_f_of_an_always_units_container_brings_it_back() {
         return;
     };
     let mut events = sup.events().await;
-    sup.add(
-        UnitSpec::new("web", IMAGE)
-            .command(["sleep", "600"])
-            .restart(RestartPolicy::Always)
-            .backoff(quick()),
-    )
-    .await
-    .unwrap();
+    sup.add(always_sleeper("web")).await.unwrap();
     docker(&["rm", "-f", "t-rmf--web"]);
     event_where(&mut events, "web", |e| {
         e.state == UnitState::Running && e.restart_count == 1
@@ -193,11 +187,7 @@ async fn a_second_supervisor_adopts_running_containers_keeping_ids_and_restart_c
         return;
     };
     let mut events = first.events().await;
-    let spec = UnitSpec::new("web", IMAGE)
-        .command(["sleep", "600"])
-        .restart(RestartPolicy::Always)
-        .backoff(quick());
-    first.add(spec).await.unwrap();
+    first.add(always_sleeper("web")).await.unwrap();
     docker(&["kill", "t-adopt--web"]);
     event_where(&mut events, "web", |e| {
         e.state == UnitState::Running && e.restart_count == 1
