@@ -36,6 +36,7 @@ pub mod engine;
 pub mod gateway;
 pub mod labels;
 pub mod policy;
+pub mod record;
 pub mod registry;
 pub mod spec;
 mod supervisor;

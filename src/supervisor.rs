@@ -11,13 +11,14 @@ use crate::engine::{DockerEngine, Engine, EngineError};
 use crate::gateway::{
     AwaitEvents, Gateway, GatewayConfig, GatewayStats, GetRouter, GetStats, Rate, RetryPolicy,
 };
+use crate::record::{FlushPhases, PhaseRecorder, read_phases};
 use crate::registry::{
     AddUnit, Adopt, AdoptReport, CommandUnit, GetBus, ListUnits, Registry, RemoveUnit, Shutdown,
     ShutdownMode, Subscribe, UnitExists,
 };
 use crate::spec::UnitSpec;
 use crate::spec::validate::is_valid_name;
-use crate::unit::{UnitCommand, UnitError, UnitEvent, UnitStatus};
+use crate::unit::{UnitCommand, UnitError, UnitEvent, UnitState, UnitStatus};
 
 /// Why a supervisor could not start.
 #[derive(Debug, Error)]
@@ -42,6 +43,7 @@ pub struct SupervisorBuilder {
     engine: Option<Arc<dyn Engine>>,
     gateway: Option<Addr<Gateway>>,
     config: GatewayConfig,
+    record_phases: bool,
 }
 
 /// The supervisor's entry point.
@@ -91,6 +93,14 @@ impl SupervisorBuilder {
         self
     }
 
+    /// Records each unit's phase on the engine (see [`crate::record`]): `ps`
+    /// shows it, and units stopped by hand stay stopped across restarts of
+    /// the supervisor, `unless-stopped` included.
+    pub fn record_phases(mut self, record: bool) -> Self {
+        self.record_phases = record;
+        self
+    }
+
     /// Every gateway setting at once.
     pub fn gateway_config(mut self, config: GatewayConfig) -> Self {
         self.config = config;
@@ -120,8 +130,25 @@ impl SupervisorBuilder {
         gateway.send(AwaitEvents).await.map_err(gone)?;
         let router = gateway.send(GetRouter).await.map_err(gone)?;
         let registry = Registry::new(namespace.clone(), gateway.clone(), router).start();
+        let (phases, recorder) = if self.record_phases {
+            let phases = read_phases(&gateway, &namespace).await?;
+            let recorder =
+                PhaseRecorder::new(gateway.clone(), namespace.clone(), phases.clone()).start();
+            registry
+                .send(Subscribe(recorder.clone().recipient()))
+                .await
+                .map_err(|_| StartError::Adoption(UnitError::Gone("registry".into())))?;
+            (phases, Some(recorder))
+        } else {
+            Default::default()
+        };
+        let stopped_by_hand = phases
+            .iter()
+            .filter(|(_, record)| record.phase == UnitState::Stopped.as_str())
+            .map(|(name, _)| name.clone())
+            .collect();
         let adopted = registry
-            .send(Adopt)
+            .send(Adopt { stopped_by_hand })
             .await
             .map_err(|_| StartError::Adoption(UnitError::Gone("registry".into())))?
             .map_err(StartError::Adoption)?;
@@ -130,6 +157,7 @@ impl SupervisorBuilder {
             registry,
             gateway,
             adopted,
+            recorder,
         })
     }
 }
@@ -142,6 +170,7 @@ pub struct SupervisorHandle {
     registry: Addr<Registry>,
     gateway: Addr<Gateway>,
     adopted: AdoptReport,
+    recorder: Option<Addr<PhaseRecorder>>,
 }
 
 impl SupervisorHandle {
@@ -254,5 +283,10 @@ impl SupervisorHandle {
     /// supervisor to adopt; `Stop` stops each unit with its grace period.
     pub async fn shutdown(&self, mode: ShutdownMode) {
         let _ = self.registry.send(Shutdown(mode)).await;
+        if let Some(recorder) = &self.recorder
+            && let Ok(Err(error)) = recorder.send(FlushPhases).await
+        {
+            tracing::warn!(%error, "could not record unit phases at shutdown");
+        }
     }
 }

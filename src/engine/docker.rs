@@ -9,8 +9,9 @@ use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
 use bollard::query_parameters::{
-    CreateContainerOptions, CreateImageOptions, EventsOptions, KillContainerOptions,
-    ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
+    CreateContainerOptions, CreateImageOptions, DownloadFromContainerOptions, EventsOptions,
+    KillContainerOptions, ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
+    UploadToContainerOptions,
 };
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -36,6 +37,19 @@ impl DockerEngine {
             Docker::connect_with_defaults()
         } else {
             Docker::connect_with_local_defaults()
+        }
+        .map_err(|e| failure(Operation::Ping, "", e))?;
+        Self::negotiate(docker).await
+    }
+
+    /// Connects to `host` as `docker -H` reads it: `unix:///path`,
+    /// `tcp://host:port` or `http://host:port`.
+    pub async fn connect_host(host: &str) -> EngineResult<Self> {
+        let docker = if let Some(path) = host.strip_prefix("unix://") {
+            Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
+        } else {
+            let address = host.replacen("tcp://", "http://", 1);
+            Docker::connect_with_http(&address, 120, bollard::API_DEFAULT_VERSION)
         }
         .map_err(|e| failure(Operation::Ping, "", e))?;
         Self::negotiate(docker).await
@@ -126,6 +140,14 @@ fn describe_chain(error: &BollardError) -> String {
         source = current.source();
     }
     text
+}
+
+/// Splits `repo:tag` (a `:` after the last `/`); no tag means `latest`.
+fn split_reference(reference: &str) -> (String, String) {
+    match reference.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo.to_string(), tag.to_string()),
+        _ => (reference.to_string(), "latest".to_string()),
+    }
 }
 
 fn label_filters(label_filter: String) -> HashMap<String, Vec<String>> {
@@ -290,6 +312,68 @@ impl Engine for DockerEngine {
                 }
             }
             Ok(())
+        }
+        .boxed()
+    }
+
+    fn import_image(&self, name: String, tar: Vec<u8>) -> BoxFuture<'static, EngineResult<()>> {
+        let docker = self.docker.clone();
+        async move {
+            let (repo, tag) = split_reference(&name);
+            let options = CreateImageOptions {
+                from_src: Some("-".into()),
+                repo: Some(repo),
+                tag: Some(tag),
+                ..Default::default()
+            };
+            let mut stream =
+                docker.create_image(Some(options), Some(bollard::body_full(tar.into())), None);
+            while let Some(item) = stream.next().await {
+                let info = item.map_err(|e| failure(Operation::Import, &name, e))?;
+                if let Some(detail) = info.error_detail {
+                    let message = detail.message.unwrap_or_else(|| "import failed".into());
+                    return Err(classify(
+                        Operation::Import,
+                        &name,
+                        &RawFailure::Stream(message),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn put_archive(
+        &self,
+        id: String,
+        path: String,
+        tar: Vec<u8>,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        let docker = self.docker.clone();
+        async move {
+            let options = UploadToContainerOptions {
+                path,
+                ..Default::default()
+            };
+            docker
+                .upload_to_container(&id, Some(options), bollard::body_full(tar.into()))
+                .await
+                .map_err(|e| failure(Operation::PutArchive, &id, e))
+        }
+        .boxed()
+    }
+
+    fn get_archive(&self, id: String, path: String) -> BoxFuture<'static, EngineResult<Vec<u8>>> {
+        let docker = self.docker.clone();
+        async move {
+            let options = DownloadFromContainerOptions { path };
+            let mut stream = docker.download_from_container(&id, Some(options));
+            let mut tar = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                tar.extend_from_slice(&chunk.map_err(|e| failure(Operation::GetArchive, &id, e))?);
+            }
+            Ok(tar)
         }
         .boxed()
     }

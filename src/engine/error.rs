@@ -30,11 +30,17 @@ pub enum Operation {
     Pull,
     /// `GET /events`.
     Events,
+    /// `POST /images/create?fromSrc=-` (import).
+    Import,
+    /// `PUT /containers/{id}/archive`.
+    PutArchive,
+    /// `GET /containers/{id}/archive`.
+    GetArchive,
 }
 
 impl Operation {
     /// Every operation, for counters.
-    pub const ALL: [Operation; 11] = [
+    pub const ALL: [Operation; 14] = [
         Operation::Ping,
         Operation::List,
         Operation::Inspect,
@@ -46,6 +52,9 @@ impl Operation {
         Operation::InspectImage,
         Operation::Pull,
         Operation::Events,
+        Operation::Import,
+        Operation::PutArchive,
+        Operation::GetArchive,
     ];
 
     /// Whether repeating the call after an unknown outcome is harmless. A

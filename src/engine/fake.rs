@@ -38,6 +38,8 @@ pub struct FakeContainer {
     pub exit_code: Option<i64>,
     /// How many times it was started.
     pub starts: u32,
+    /// The last archive put into it (the fake keeps the tar as it came).
+    pub archive: Option<Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -314,6 +316,7 @@ impl Engine for FakeEngine {
                 state: EngineState::Created,
                 exit_code: None,
                 starts: 0,
+                archive: None,
             });
             Ok(id)
         })
@@ -405,6 +408,37 @@ impl Engine for FakeEngine {
             Err(RawFailure::Stream(format!(
                 "pull access denied for {image}: the fake engine has no registry"
             )))
+        })
+    }
+
+    fn import_image(&self, name: String, _tar: Vec<u8>) -> BoxFuture<'static, EngineResult<()>> {
+        self.call(Operation::Import, &name.clone(), move |_, state| {
+            state.images.push(name);
+            Ok(())
+        })
+    }
+
+    fn put_archive(
+        &self,
+        id: String,
+        _path: String,
+        tar: Vec<u8>,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        self.call(Operation::PutArchive, &id.clone(), move |_, state| {
+            find(state, &id)?.archive = Some(tar);
+            Ok(())
+        })
+    }
+
+    fn get_archive(&self, id: String, path: String) -> BoxFuture<'static, EngineResult<Vec<u8>>> {
+        self.call(Operation::GetArchive, &id.clone(), move |_, state| {
+            find(state, &id)?
+                .archive
+                .clone()
+                .ok_or_else(|| RawFailure::Status {
+                    code: 404,
+                    message: format!("Could not find the file {path} in container {id}"),
+                })
         })
     }
 

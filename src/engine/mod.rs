@@ -60,6 +60,17 @@ pub trait Engine: Send + Sync + 'static {
         image: String,
         progress: Box<dyn Fn(String) + Send>,
     ) -> BoxFuture<'static, EngineResult<()>>;
+    /// Makes image `name` from a root filesystem tarball (`docker import`).
+    fn import_image(&self, name: String, tar: Vec<u8>) -> BoxFuture<'static, EngineResult<()>>;
+    /// Extracts a tar archive into the container's filesystem at `path`.
+    fn put_archive(
+        &self,
+        id: String,
+        path: String,
+        tar: Vec<u8>,
+    ) -> BoxFuture<'static, EngineResult<()>>;
+    /// A tar archive of `path` in the container's filesystem.
+    fn get_archive(&self, id: String, path: String) -> BoxFuture<'static, EngineResult<Vec<u8>>>;
     /// Container events for containers carrying `label_filter`, from `since`
     /// (Unix nanoseconds) when given.
     fn events(

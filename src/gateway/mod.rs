@@ -424,3 +424,62 @@ impl Handler<PullImage> for Gateway {
         Box::pin(pull)
     }
 }
+
+/// Makes an image from a root filesystem tarball (`docker import`).
+#[derive(Debug, Message)]
+#[rtype(result = "EngineResult<()>")]
+pub struct ImportImage {
+    /// Image reference to create.
+    pub name: String,
+    /// The root filesystem as a tar archive.
+    pub tar: Vec<u8>,
+}
+
+impl Handler<ImportImage> for Gateway {
+    type Result = ResponseFuture<EngineResult<()>>;
+    fn handle(&mut self, msg: ImportImage, _: &mut Context<Self>) -> Self::Result {
+        self.call(Operation::Import, self.config.call_deadline, move |e| {
+            e.import_image(msg.name.clone(), msg.tar.clone())
+        })
+    }
+}
+
+/// Extracts a tar archive into a container's filesystem.
+#[derive(Debug, Message)]
+#[rtype(result = "EngineResult<()>")]
+pub struct PutArchive {
+    /// Container id or name.
+    pub id: String,
+    /// Directory to extract into.
+    pub path: String,
+    /// The archive.
+    pub tar: Vec<u8>,
+}
+
+impl Handler<PutArchive> for Gateway {
+    type Result = ResponseFuture<EngineResult<()>>;
+    fn handle(&mut self, msg: PutArchive, _: &mut Context<Self>) -> Self::Result {
+        self.call(Operation::PutArchive, self.config.call_deadline, move |e| {
+            e.put_archive(msg.id.clone(), msg.path.clone(), msg.tar.clone())
+        })
+    }
+}
+
+/// Reads a path of a container's filesystem as a tar archive.
+#[derive(Debug, Message)]
+#[rtype(result = "EngineResult<Vec<u8>>")]
+pub struct GetArchive {
+    /// Container id or name.
+    pub id: String,
+    /// File or directory to read.
+    pub path: String,
+}
+
+impl Handler<GetArchive> for Gateway {
+    type Result = ResponseFuture<EngineResult<Vec<u8>>>;
+    fn handle(&mut self, msg: GetArchive, _: &mut Context<Self>) -> Self::Result {
+        self.call(Operation::GetArchive, self.config.call_deadline, move |e| {
+            e.get_archive(msg.id.clone(), msg.path.clone())
+        })
+    }
+}

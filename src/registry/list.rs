@@ -8,8 +8,10 @@ use futures::future::join_all;
 
 use super::Registry;
 use crate::engine::EngineError;
-use crate::engine::mapping::container_details;
-use crate::gateway::{InspectContainer, InspectImage, ListContainers};
+use bollard::models::ImageInspect;
+
+use crate::engine::mapping::{ContainerDetails, container_details};
+use crate::gateway::{Gateway, InspectContainer, InspectImage, ListContainers};
 use crate::labels;
 use crate::unit::{GetSnapshot, UnitError, UnitStatus};
 
@@ -35,7 +37,7 @@ impl Handler<ListUnits> for Registry {
                 .await
                 .map_err(gone)??;
             let snapshots = join_all(units.iter().map(|unit| unit.send(GetSnapshot))).await;
-            let mut image_configs = HashMap::new();
+            let mut image_configs = ImageCache::new();
             let mut statuses = Vec::new();
             for snapshot in snapshots.into_iter().flatten() {
                 let container_name = labels::container_name(&namespace, &snapshot.spec.name);
@@ -45,26 +47,7 @@ impl Handler<ListUnits> for Registry {
                     .map(|c| c.id.clone());
                 let details = match listed_id {
                     None => None,
-                    Some(id) => match gateway.send(InspectContainer { id }).await.map_err(gone)? {
-                        Ok(inspect) => {
-                            let image_id = inspect.image.clone().unwrap_or_default();
-                            if !image_configs.contains_key(&image_id) {
-                                let image = gateway
-                                    .send(InspectImage {
-                                        image: image_id.clone(),
-                                    })
-                                    .await
-                                    .map_err(gone)?;
-                                image_configs.insert(image_id.clone(), image.ok());
-                            }
-                            Some(container_details(
-                                &inspect,
-                                image_configs[&image_id].as_ref(),
-                            ))
-                        }
-                        Err(EngineError::ContainerNotFound(_)) => None,
-                        Err(error) => return Err(error.into()),
-                    },
+                    Some(id) => describe_container(&gateway, id, &mut image_configs).await?,
                 };
                 statuses.push(UnitStatus {
                     name: snapshot.spec.name.clone(),
@@ -84,4 +67,37 @@ impl Handler<ListUnits> for Registry {
             Ok(statuses)
         })
     }
+}
+
+/// Image configs already read during one listing, by image id (`None`: the
+/// image is gone).
+pub type ImageCache = HashMap<String, Option<ImageInspect>>;
+
+/// A container's details as the engine has them (one inspect, plus one per
+/// image not in `images`); `None` when the container vanished meanwhile.
+pub async fn describe_container(
+    gateway: &Addr<Gateway>,
+    id: String,
+    images: &mut ImageCache,
+) -> Result<Option<ContainerDetails>, UnitError> {
+    let gone = |_| UnitError::Gone("gateway".into());
+    let inspect = match gateway.send(InspectContainer { id }).await.map_err(gone)? {
+        Ok(inspect) => inspect,
+        Err(EngineError::ContainerNotFound(_)) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let image_id = inspect.image.clone().unwrap_or_default();
+    if !images.contains_key(&image_id) {
+        let image = gateway
+            .send(InspectImage {
+                image: image_id.clone(),
+            })
+            .await
+            .map_err(gone)?;
+        images.insert(image_id.clone(), image.ok());
+    }
+    Ok(Some(container_details(
+        &inspect,
+        images[&image_id].as_ref(),
+    )))
 }

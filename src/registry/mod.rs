@@ -4,7 +4,7 @@
 
 mod list;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -43,6 +43,7 @@ impl Registry {
         &mut self,
         spec: UnitSpec,
         adopted: Option<ContainerSnapshot>,
+        stopped_by_hand: bool,
         first_start: Option<oneshot::Sender<Result<(), UnitError>>>,
     ) -> Addr<Unit> {
         let name = spec.name.clone();
@@ -57,6 +58,7 @@ impl Registry {
             bus: Arc::clone(&self.bus),
             spec,
             adopted,
+            stopped_by_hand,
             first_start,
         })
         .start();
@@ -83,9 +85,12 @@ impl Actor for Registry {
 /// Adopts every container labelled with the namespace: one unit each, the
 /// container kept as it is. Returns the adopted unit names; containers whose
 /// labels cannot be read are reported and left alone.
-#[derive(Debug, Message)]
+#[derive(Debug, Default, Message)]
 #[rtype(result = "Result<AdoptReport, UnitError>")]
-pub struct Adopt;
+pub struct Adopt {
+    /// Units the phase record says were stopped by hand: they stay stopped.
+    pub stopped_by_hand: HashSet<String>,
+}
 
 /// What adoption found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,18 +104,19 @@ pub struct AdoptReport {
 impl Handler<Adopt> for Registry {
     type Result = ResponseActFuture<Self, Result<AdoptReport, UnitError>>;
 
-    fn handle(&mut self, _: Adopt, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, adopt: Adopt, _: &mut Context<Self>) -> Self::Result {
         let list = self.gateway.send(ListContainers {
             namespace: self.namespace.clone(),
         });
-        Box::pin(list.into_actor(self).map(|listed, act, _| {
+        Box::pin(list.into_actor(self).map(move |listed, act, _| {
             let listed = listed.map_err(|_| UnitError::Gone("gateway".into()))??;
             let mut report = AdoptReport::default();
             for snapshot in listed {
                 match adoptable(&act.namespace, &snapshot) {
                     Ok(spec) if !act.units.contains_key(&spec.name) => {
                         report.adopted.push(spec.name.clone());
-                        act.spawn_unit(spec, Some(snapshot), None);
+                        let stopped = adopt.stopped_by_hand.contains(&spec.name);
+                        act.spawn_unit(spec, Some(snapshot), stopped, None);
                     }
                     Ok(spec) => report.skipped.push((
                         snapshot.name,
@@ -159,7 +165,7 @@ impl Handler<AddUnit> for Registry {
         }
         let name = spec.name.clone();
         let (tx, rx) = oneshot::channel();
-        let unit = self.spawn_unit(spec, None, Some(tx));
+        let unit = self.spawn_unit(spec, None, false, Some(tx));
         Box::pin(
             async move {
                 let started = rx
@@ -316,4 +322,4 @@ impl Handler<Shutdown> for Registry {
     }
 }
 
-pub use self::list::ListUnits;
+pub use self::list::{ImageCache, ListUnits, describe_container};

@@ -60,6 +60,8 @@ pub struct UnitInit {
     pub(crate) bus: Arc<EventBus>,
     pub(crate) spec: UnitSpec,
     pub(crate) adopted: Option<ContainerSnapshot>,
+    /// The phase record says the unit was stopped by hand (adoption only).
+    pub(crate) stopped_by_hand: bool,
     pub(crate) first_start: Option<oneshot::Sender<Result<(), UnitError>>>,
 }
 
@@ -101,7 +103,7 @@ impl Unit {
             last_exit: None,
             started_at: None,
             oom_seen: false,
-            manual_stop: false,
+            manual_stop: init.stopped_by_hand,
             timer: None,
             adopted: init.adopted,
             first_start: init.first_start,
@@ -227,6 +229,13 @@ impl Unit {
             state if state.is_alive() => {
                 self.started_at = Some(Instant::now());
                 self.set_state(UnitState::Running, Some("adopted".into()));
+            }
+            _ if self.manual_stop => {
+                self.last_exit = snapshot.exit_code.or(self.last_exit);
+                self.set_state(
+                    UnitState::Stopped,
+                    Some("stopped by request before the supervisor restarted".into()),
+                );
             }
             // Created but never started: the supervisor stopped between the two.
             EngineState::Created => self.launch_now(ctx, carried, Some(snapshot.id)),

@@ -1,0 +1,177 @@
+//! The phase record: each unit's last state as the supervisor saw it, kept
+//! in `/phases.json` of the never-started container `<ns>---state`, so that
+//! `stevedore ps` shows it without a running supervisor and a new
+//! supervisor knows which units were stopped by hand.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::tar::{first_file, single_file};
+use super::{RECORD_LABEL, create_record, gone, state_container};
+use crate::engine::{EngineError, EngineResult};
+use crate::gateway::{CreateOutcome, Gateway, GetArchive, PutArchive};
+use crate::unit::{UnitEvent, UnitState};
+
+const FILE: &str = "phases.json";
+
+/// One unit's last recorded phase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseRecord {
+    /// The state's name (`running`, `backing-off`, `stopped`, `failed`…).
+    pub phase: String,
+    /// Why, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When it was recorded, in Unix seconds.
+    pub at: u64,
+}
+
+/// Reads the namespace's phase record; none yet reads as empty.
+pub async fn read_phases(
+    gateway: &Addr<Gateway>,
+    namespace: &str,
+) -> EngineResult<BTreeMap<String, PhaseRecord>> {
+    let read = GetArchive {
+        id: state_container(namespace),
+        path: format!("/{FILE}"),
+    };
+    match gateway.send(read).await.map_err(gone)? {
+        Ok(tar) => Ok(first_file(&tar)
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .unwrap_or_default()),
+        Err(EngineError::ContainerNotFound(_)) => Ok(BTreeMap::new()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Replaces the namespace's phase record.
+pub async fn write_phases(
+    gateway: &Addr<Gateway>,
+    namespace: &str,
+    phases: &BTreeMap<String, PhaseRecord>,
+) -> EngineResult<()> {
+    let name = state_container(namespace);
+    let json = serde_json::to_vec_pretty(phases).expect("phase records always serialize");
+    let tar = single_file(FILE, &json, unix_now());
+    let put = || PutArchive {
+        id: name.clone(),
+        path: "/".into(),
+        tar: tar.clone(),
+    };
+    match gateway.send(put()).await.map_err(gone)? {
+        Err(EngineError::ContainerNotFound(_)) => {
+            let labels = [(RECORD_LABEL.to_string(), namespace.to_string())].into();
+            // Whoever made it, a container of that name now exists to write into.
+            let _: CreateOutcome = create_record(gateway, &name, labels).await?;
+            gateway.send(put()).await.map_err(gone)?
+        }
+        other => other,
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// An actor that keeps the phase record up to date from unit events,
+/// writing at most once per interval.
+pub struct PhaseRecorder {
+    gateway: Addr<Gateway>,
+    namespace: String,
+    phases: BTreeMap<String, PhaseRecord>,
+    dirty: bool,
+    writing: bool,
+    interval: Duration,
+}
+
+impl PhaseRecorder {
+    /// A recorder starting from `phases` (what was recorded before).
+    pub fn new(
+        gateway: Addr<Gateway>,
+        namespace: String,
+        phases: BTreeMap<String, PhaseRecord>,
+    ) -> Self {
+        PhaseRecorder {
+            gateway,
+            namespace,
+            phases,
+            dirty: false,
+            writing: false,
+            interval: Duration::from_millis(200),
+        }
+    }
+
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if !self.dirty || self.writing {
+            return;
+        }
+        self.dirty = false;
+        self.writing = true;
+        let (gateway, namespace, phases) = (
+            self.gateway.clone(),
+            self.namespace.clone(),
+            self.phases.clone(),
+        );
+        let write = async move { write_phases(&gateway, &namespace, &phases).await };
+        ctx.spawn(write.into_actor(self).map(|written, act, _| {
+            act.writing = false;
+            if let Err(error) = written {
+                tracing::warn!(%error, "could not record unit phases");
+                act.dirty = true;
+            }
+        }));
+    }
+}
+
+impl Actor for PhaseRecorder {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(self.interval, |act, ctx| act.flush(ctx));
+    }
+}
+
+impl Handler<UnitEvent> for PhaseRecorder {
+    type Result = ();
+
+    fn handle(&mut self, event: UnitEvent, _: &mut Context<Self>) {
+        if event.state == UnitState::Removed {
+            self.phases.remove(&event.unit);
+        } else {
+            self.phases.insert(
+                event.unit,
+                PhaseRecord {
+                    phase: event.state.as_str().to_string(),
+                    reason: event.reason,
+                    at: unix_now(),
+                },
+            );
+        }
+        self.dirty = true;
+    }
+}
+
+/// Flushes what is pending now and answers when it is written.
+#[derive(Debug, Message)]
+#[rtype(result = "EngineResult<()>")]
+pub struct FlushPhases;
+
+impl Handler<FlushPhases> for PhaseRecorder {
+    type Result = ResponseFuture<EngineResult<()>>;
+
+    fn handle(&mut self, _: FlushPhases, _: &mut Context<Self>) -> Self::Result {
+        self.dirty = false;
+        let (gateway, namespace, phases) = (
+            self.gateway.clone(),
+            self.namespace.clone(),
+            self.phases.clone(),
+        );
+        Box::pin(async move { write_phases(&gateway, &namespace, &phases).await })
+    }
+}
