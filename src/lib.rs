@@ -35,6 +35,7 @@
 pub mod engine;
 pub mod gateway;
 pub mod labels;
+pub mod manifest;
 pub mod policy;
 pub mod record;
 pub mod registry;

@@ -9,6 +9,8 @@ use futures::StreamExt;
 use stevedore::engine::DockerEngine;
 use stevedore::{Supervisor, SupervisorHandle, UnitEvent};
 
+pub mod cli;
+
 /// The image `scripts/engine-up.sh` imports from the host's busybox.
 pub const IMAGE: &str = "stevedore-test:latest";
 
@@ -61,9 +63,13 @@ pub struct Cleanup {
 
 impl Cleanup {
     pub fn new(namespace: &str) -> Self {
+        // The namespace's lease and phase record are not labelled as its units.
         let cleanup = Cleanup {
             namespace: namespace.to_string(),
-            extra: Vec::new(),
+            extra: vec![
+                format!("{namespace}---lease"),
+                format!("{namespace}---state"),
+            ],
         };
         cleanup.run();
         cleanup
@@ -133,4 +139,14 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Whether the docker CLI reaches an engine (for checks that are only
+/// meaningful with one; tests that need it use [`engine`]).
+pub fn engine_available() -> bool {
+    Command::new("docker")
+        .args(["info"])
+        .output()
+        .map(|output| output.status.success())
+        .unwrap_or(false)
 }

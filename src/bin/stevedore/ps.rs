@@ -1,0 +1,128 @@
+//! `stevedore ps`: the namespace's units straight from the engine, with or
+//! without a running `up`.
+
+use actix::Addr;
+use serde_json::{Value, json};
+use stevedore::engine::ContainerSnapshot;
+use stevedore::gateway::{Gateway, ListContainers};
+use stevedore::labels;
+use stevedore::record::read_phases;
+use stevedore::registry::{ImageCache, describe_container};
+
+use crate::{Failure, engine};
+
+/// Prints the namespace's units as a table or JSON.
+pub async fn run(host: Option<&str>, namespace: &str, as_json: bool) -> Result<(), Failure> {
+    let gateway = engine::gateway(host).await?;
+    let rows = rows(&gateway, namespace).await?;
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Value::Array(rows)).expect("JSON values print")
+        );
+    } else {
+        print_table(&rows);
+    }
+    Ok(())
+}
+
+/// One JSON object per unit container, sorted by unit name.
+pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Value>, Failure> {
+    let listed = gateway
+        .send(ListContainers {
+            namespace: namespace.to_string(),
+        })
+        .await
+        .map_err(Failure::runtime)?
+        .map_err(|e| Failure::runtime(format!("cannot list containers: {e}")))?;
+    let phases = read_phases(gateway, namespace).await.unwrap_or_default();
+    let mut images = ImageCache::new();
+    let mut rows = Vec::new();
+    for snapshot in listed {
+        let Some(details) = describe_container(gateway, snapshot.id.clone(), &mut images)
+            .await
+            .map_err(Failure::runtime)?
+        else {
+            continue; // removed between the list and the inspect
+        };
+        let unit = unit_name(&snapshot);
+        let carried = labels::carried_state(&snapshot.labels);
+        let restart = labels::stored_spec(&snapshot.labels).map(|spec| spec.restart.to_string());
+        let running = details.status == "running";
+        let phase = phases
+            .get(&unit)
+            .map(|record| record.phase.clone())
+            .unwrap_or_else(|| if running { "running" } else { "exited" }.to_string());
+        rows.push(json!({
+            "name": unit,
+            "container": snapshot.name,
+            "id": snapshot.id,
+            "state": if running { "active" } else { "inactive" },
+            "status": details.status,
+            "image": details.image,
+            "command": details.command,
+            "env": details.env,
+            "ports": details.ports.iter().map(|p| json!({
+                "internal": p.internal,
+                "external": p.external,
+                "protocol": p.protocol.to_string(),
+                "host_ip": p.host_ip,
+            })).collect::<Vec<_>>(),
+            "volumes": details.volumes.iter().map(|v| json!({
+                "host": v.host,
+                "container": v.container,
+                "read_only": v.read_only,
+            })).collect::<Vec<_>>(),
+            "memory": details.memory,
+            "cpu_shares": details.cpu_shares,
+            "restart": restart.unwrap_or_else(|| "no".into()),
+            "restart_count": carried.restart_count,
+            "last_exit_code": details.exit_code.or(carried.last_exit_code),
+            "phase": phase,
+        }));
+    }
+    rows.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    Ok(rows)
+}
+
+fn unit_name(snapshot: &ContainerSnapshot) -> String {
+    snapshot
+        .labels
+        .get(labels::UNIT)
+        .cloned()
+        .unwrap_or_else(|| snapshot.name.clone())
+}
+
+fn print_table(rows: &[Value]) {
+    println!(
+        "{:<20} {:<14} {:<10} {:<12} {:<9} {:<24} PORTS",
+        "NAME", "CONTAINER ID", "STATUS", "PHASE", "RESTARTS", "IMAGE"
+    );
+    for row in rows {
+        let ports: Vec<String> = row["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let ip = p["host_ip"].as_str().unwrap_or("0.0.0.0");
+                format!(
+                    "{ip}:{}->{}/{}",
+                    p["external"],
+                    p["internal"],
+                    p["protocol"].as_str().unwrap_or("tcp")
+                )
+            })
+            .collect();
+        let id = row["id"].as_str().unwrap_or_default();
+        println!(
+            "{:<20} {:<14} {:<10} {:<12} {:<9} {:<24} {}",
+            row["name"].as_str().unwrap_or_default(),
+            &id[..id.len().min(12)],
+            row["status"].as_str().unwrap_or_default(),
+            row["phase"].as_str().unwrap_or_default(),
+            row["restart_count"],
+            row["image"].as_str().unwrap_or_default(),
+            ports.join(", ")
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! `stevedore up`: take the namespace's lease, adopt, bring the manifest's
+//! units to their declared state, then supervise in the foreground until a
+//! signal says stop; SIGHUP applies an edited manifest.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use futures::StreamExt;
+use futures::future::join_all;
+use stevedore::manifest::Manifest;
+use stevedore::record::Lease;
+use stevedore::{ShutdownMode, StartError, Supervisor, SupervisorHandle, UnitSpec};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::{Failure, LogFormat, OnExit, engine, output};
+
+/// The options of `up`.
+pub struct Options {
+    pub file: PathBuf,
+    pub namespace: Option<String>,
+    pub on_exit: OnExit,
+    pub remove_orphans: bool,
+    pub take_over: bool,
+    pub log_format: LogFormat,
+}
+
+fn load(options: &Options) -> Result<Manifest, Failure> {
+    let mut manifest = output::load(&options.file)?;
+    if let Some(namespace) = &options.namespace {
+        manifest.namespace = namespace.clone();
+    }
+    Ok(manifest)
+}
+
+/// Runs `up` until SIGINT or SIGTERM.
+pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
+    // Signals are ours from the start, so none kills us mid-bring-up.
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(Failure::runtime)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(Failure::runtime)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(Failure::runtime)?;
+
+    let mut manifest = load(&options)?;
+    let gateway = engine::gateway(host).await?;
+    let lease = Lease::acquire(&gateway, &manifest.namespace, options.take_over)
+        .await
+        .map_err(Failure::runtime)?;
+    if let Some(previous) = &lease.replaced {
+        eprintln!(
+            "stevedore: took over the lease of namespace {} from {previous}",
+            manifest.namespace
+        );
+    }
+    let supervisor = Supervisor::builder()
+        .namespace(manifest.namespace.clone())
+        .gateway(gateway)
+        .record_phases(true)
+        .start()
+        .await
+        .map_err(|error| match error {
+            StartError::InvalidNamespace(_) => Failure::input(error.to_string()),
+            other => Failure::runtime(other),
+        })?;
+
+    let mut events = supervisor.events().await;
+    let format = options.log_format;
+    actix::spawn(async move {
+        while let Some(event) = events.next().await {
+            eprintln!("{}", output::event_line(&event, format));
+        }
+    });
+    for name in &supervisor.adopted().adopted {
+        eprintln!("stevedore: adopted {name}");
+    }
+    for (container, why) in &supervisor.adopted().skipped {
+        eprintln!("stevedore: left {container} alone: {why}");
+    }
+
+    apply(&supervisor, &manifest.units, &[], options.remove_orphans).await;
+
+    let mode = loop {
+        tokio::select! {
+            _ = interrupt.recv() => break options.on_exit,
+            _ = terminate.recv() => break options.on_exit,
+            _ = hangup.recv() => match load(&options) {
+                Ok(reloaded) if reloaded.namespace != manifest.namespace => eprintln!(
+                    "stevedore: reload refused: the namespace changed from {} to {}; restart up to move",
+                    manifest.namespace, reloaded.namespace
+                ),
+                Ok(reloaded) => {
+                    eprintln!("stevedore: reloading {}", options.file.display());
+                    apply(&supervisor, &reloaded.units, &manifest.units, options.remove_orphans).await;
+                    manifest = reloaded;
+                }
+                Err(failure) => eprintln!("stevedore: reload refused, the running set is kept: {}", failure_text(&failure)),
+            },
+        }
+    };
+    let shutdown_mode = match mode {
+        OnExit::Leave => ShutdownMode::Leave,
+        OnExit::Stop => ShutdownMode::Stop,
+    };
+    eprintln!(
+        "stevedore: shutting down ({})",
+        if mode == OnExit::Stop {
+            "stopping units"
+        } else {
+            "leaving units running"
+        }
+    );
+    tokio::select! {
+        _ = supervisor.shutdown(shutdown_mode) => {}
+        _ = interrupt.recv() => eprintln!("stevedore: second interrupt: not waiting for units to stop"),
+    }
+    if let Err(error) = lease.release().await {
+        eprintln!("stevedore: could not release the lease: {error}");
+    }
+    Ok(())
+}
+
+fn failure_text(failure: &Failure) -> &str {
+    &failure.message
+}
+
+/// Brings the supervisor to `desired`: adds what is missing, updates what
+/// exists (a no-op when unchanged), removes units that `previous` declared
+/// and `desired` no longer does, and reports (or, with `remove_orphans`,
+/// removes) units that no manifest declared.
+async fn apply(
+    supervisor: &SupervisorHandle,
+    desired: &[UnitSpec],
+    previous: &[UnitSpec],
+    remove_orphans: bool,
+) {
+    let existing: BTreeSet<String> = match supervisor.list().await {
+        Ok(units) => units.into_iter().map(|unit| unit.name).collect(),
+        Err(error) => {
+            eprintln!("stevedore: cannot list units: {error}");
+            return;
+        }
+    };
+    let wanted: BTreeSet<&str> = desired.iter().map(|spec| spec.name.as_str()).collect();
+    let declared_before: BTreeSet<&str> = previous.iter().map(|spec| spec.name.as_str()).collect();
+
+    let existing_ref = &existing;
+    let changes = desired.iter().map(|spec| async move {
+        let name = spec.name.clone();
+        let result = if existing_ref.contains(&name) {
+            supervisor.update(spec.clone()).await
+        } else {
+            supervisor.add(spec.clone()).await
+        };
+        (name, result)
+    });
+    for (name, result) in join_all(changes).await {
+        if let Err(error) = result {
+            eprintln!("stevedore: unit {name}: {error}");
+        }
+    }
+    for name in existing
+        .iter()
+        .filter(|name| !wanted.contains(name.as_str()))
+    {
+        if remove_orphans || declared_before.contains(name.as_str()) {
+            if let Err(error) = supervisor.remove(name).await {
+                eprintln!("stevedore: unit {name}: {error}");
+            }
+        } else {
+            eprintln!(
+                "stevedore: orphan {name}: not in the manifest (--remove-orphans removes it)"
+            );
+        }
+    }
+}

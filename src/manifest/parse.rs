@@ -1,0 +1,379 @@
+//! The walk over a parsed manifest: every table, every key, every problem.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use toml_edit::{Document, Item, TableLike, Value};
+
+use super::Manifest;
+use super::fields::{Field, Found, Scope, Seen, fields, kind};
+use super::policy::{PartialBackoff, PartialIntensity};
+use crate::policy::RestartPolicy;
+use crate::spec::text::{parse_port, parse_volume};
+use crate::spec::validate::is_valid_name;
+use crate::spec::{SpecProblem, UnitSpec, validate};
+
+/// Keys at the top of a manifest.
+const TOP_KEYS: &[&str] = &["namespace", "defaults", "unit"];
+/// Keys of `[defaults]`.
+const DEFAULTS_KEYS: &[&str] = &[
+    "restart",
+    "backoff",
+    "intensity",
+    "stop_timeout",
+    "stop_signal",
+];
+/// Keys of a `[[unit]]`.
+const UNIT_KEYS: &[&str] = &[
+    "name",
+    "image",
+    "command",
+    "env",
+    "ports",
+    "volumes",
+    "memory",
+    "cpu_shares",
+    "swappiness",
+    "restart",
+    "backoff",
+    "intensity",
+    "stop_timeout",
+    "stop_signal",
+    "labels",
+];
+
+const RESTART_EXPECTED: &str = "a restart policy such as \"on-failure:3\"";
+
+/// The settings a unit can take from `[defaults]`, as written.
+#[derive(Debug, Clone, Default)]
+struct Settings {
+    restart: Option<RestartPolicy>,
+    backoff: PartialBackoff,
+    intensity: PartialIntensity,
+    stop_timeout: Option<Duration>,
+    stop_signal: Option<String>,
+}
+
+impl Settings {
+    /// Reads `entry` when it is one of the settings; false when it is not.
+    fn read(&mut self, scope: &mut Scope<'_>, entry: &Field<'_>) -> bool {
+        let (item, at) = (entry.item, entry.at);
+        match entry.name {
+            "restart" => {
+                self.restart = scope.parsed("restart", item, at, RESTART_EXPECTED, str::parse)
+            }
+            "backoff" => self.backoff = scope.backoff("backoff", item, at),
+            "intensity" => self.intensity = scope.intensity("intensity", item, at),
+            "stop_timeout" => self.stop_timeout = scope.duration("stop_timeout", item, at),
+            "stop_signal" => self.stop_signal = scope.signal("stop_signal", item, at),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Puts these settings into `spec`, each missing one taken from `defaults`.
+    fn apply(self, defaults: &Settings, spec: &mut UnitSpec) {
+        if let Some(restart) = self.restart.or(defaults.restart) {
+            spec.restart = restart;
+        }
+        spec.backoff = self.backoff.over(defaults.backoff).finish();
+        spec.intensity = self.intensity.over(defaults.intensity).finish();
+        if let Some(timeout) = self.stop_timeout.or(defaults.stop_timeout) {
+            spec.stop_timeout = timeout;
+        }
+        if let Some(signal) = self.stop_signal.or_else(|| defaults.stop_signal.clone()) {
+            spec.stop_signal = signal;
+        }
+    }
+}
+
+/// `[defaults]` as read, with where each value was written.
+#[derive(Debug, Default)]
+struct Defaults {
+    settings: Settings,
+    seen: Seen,
+}
+
+/// Reads the whole document; every problem goes to `problems`.
+pub(super) fn walk(text: &str, document: &Document<&str>, problems: &mut Vec<Found>) -> Manifest {
+    let root: &dyn TableLike = document.as_table();
+    let entries = fields(root, 0);
+    let mut namespace = String::new();
+    let mut defaults = Defaults::default();
+    {
+        let mut scope = Scope::new(text, problems, None, "");
+        for entry in entries.iter() {
+            match entry.name {
+                "namespace" => namespace = read_namespace(&mut scope, entry).unwrap_or_default(),
+                "defaults" | "unit" => {}
+                name if UNIT_KEYS.contains(&name) => scope.report(
+                    entry.key_at,
+                    name,
+                    "is a unit setting; put it under a [[unit]] table",
+                ),
+                name => scope.unknown(name, name, entry.key_at, TOP_KEYS),
+            }
+        }
+        if !root.contains_key("namespace") {
+            scope.report(
+                0,
+                "namespace",
+                "is missing; a manifest starts with namespace = \"NAME\"",
+            );
+        }
+    }
+    if let Some(entry) = entries.iter().find(|entry| entry.name == "defaults") {
+        defaults = read_defaults(text, problems, entry);
+    }
+    let mut walker = Walker {
+        text,
+        problems,
+        defaults: &defaults,
+        names: HashMap::new(),
+        units: Vec::new(),
+    };
+    if let Some(entry) = entries.iter().find(|entry| entry.name == "unit") {
+        walker.read_units(entry);
+    }
+    Manifest {
+        namespace,
+        units: walker.units,
+    }
+}
+
+fn read_namespace(scope: &mut Scope<'_>, entry: &Field<'_>) -> Option<String> {
+    let namespace = scope.string("namespace", entry.item, entry.at)?;
+    let problem = if !is_valid_name(&namespace) {
+        "it must start with a letter or digit and contain only letters, digits, '_', '.' and '-'"
+    } else if namespace.contains("--") {
+        "\"--\" separates the namespace from the unit in container names"
+    } else {
+        return Some(namespace);
+    };
+    scope.report(
+        entry.at,
+        "namespace",
+        format!("{namespace:?} is not a valid namespace: {problem}"),
+    );
+    None
+}
+
+fn read_defaults(text: &str, problems: &mut Vec<Found>, entry: &Field<'_>) -> Defaults {
+    let Some(table) = entry.item.as_table_like() else {
+        let message = format!("must be a table, not {}", kind(entry.item));
+        Scope::new(text, problems, None, "").report(entry.at, "defaults", message);
+        return Defaults::default();
+    };
+    let mut scope = Scope::new(text, problems, None, "defaults.");
+    let mut settings = Settings::default();
+    for entry in fields(table, entry.at) {
+        if settings.read(&mut scope, &entry) {
+            continue;
+        }
+        let name = entry.name;
+        if UNIT_KEYS.contains(&name) {
+            let message = format!(
+                "cannot be set in [defaults] (only {} can)",
+                DEFAULTS_KEYS.join(", ")
+            );
+            scope.report(entry.key_at, name, message);
+        } else {
+            scope.unknown(name, name, entry.key_at, DEFAULTS_KEYS);
+        }
+    }
+    Defaults {
+        settings,
+        seen: scope.seen,
+    }
+}
+
+/// The reading of the units, which need the defaults and each other's names.
+struct Walker<'a> {
+    text: &'a str,
+    problems: &'a mut Vec<Found>,
+    defaults: &'a Defaults,
+    /// Unit name → offset of the first unit's `name` value.
+    names: HashMap<String, usize>,
+    units: Vec<UnitSpec>,
+}
+
+impl Walker<'_> {
+    fn read_units(&mut self, entry: &Field<'_>) {
+        match entry.item {
+            Item::ArrayOfTables(tables) => {
+                for (index, table) in tables.iter().enumerate() {
+                    let header = table.span().map_or(entry.at, |span| span.start);
+                    self.read_unit(index, table, header);
+                }
+            }
+            Item::Value(Value::Array(array)) if array.iter().all(Value::is_inline_table) => {
+                for (index, value) in array.iter().enumerate() {
+                    if let Some(table) = value.as_inline_table() {
+                        let header = value.span().map_or(entry.at, |span| span.start);
+                        self.read_unit(index, table, header);
+                    }
+                }
+            }
+            other => {
+                let message = format!(
+                    "must be an array of tables (one [[unit]] section per unit), not {}",
+                    kind(other)
+                );
+                let mut scope = Scope::new(self.text, self.problems, None, "");
+                scope.report(entry.at, "unit", message);
+            }
+        }
+    }
+
+    fn read_unit(&mut self, index: usize, table: &dyn TableLike, header: usize) {
+        let entries = fields(table, header);
+        let name = table.get("name").and_then(Item::as_str);
+        let label = name.map_or_else(|| format!("#{}", index + 1), str::to_string);
+        let mut scope = Scope::new(self.text, self.problems, Some(label), "");
+        let mut spec = UnitSpec::new("", "");
+        let mut settings = Settings::default();
+        // Index in the manifest's array of each port and volume kept in the spec.
+        let (mut port_index, mut volume_index) = (Vec::new(), Vec::new());
+        for entry in &entries {
+            let (item, at) = (entry.item, entry.at);
+            match entry.name {
+                "name" => spec.name = scope.string("name", item, at).unwrap_or_default(),
+                "image" => spec.image = scope.string("image", item, at).unwrap_or_default(),
+                "command" => {
+                    let list = scope.string_list("command", item, at);
+                    spec.command =
+                        list.map(|list| list.into_iter().map(|(text, _)| text).collect());
+                }
+                "env" => spec.env = scope.text_table("env", item, at, true).unwrap_or_default(),
+                "ports" => {
+                    for (index, text, at) in list_items(&mut scope, "ports", entry) {
+                        match parse_port(&text) {
+                            Ok(port) => {
+                                spec.ports.push(port);
+                                port_index.push(index);
+                            }
+                            Err(message) => scope.report(at, &format!("ports[{index}]"), message),
+                        }
+                    }
+                }
+                "volumes" => {
+                    for (index, text, at) in list_items(&mut scope, "volumes", entry) {
+                        match parse_volume(&text) {
+                            Ok(volume) => {
+                                spec.volumes.push(volume);
+                                volume_index.push(index);
+                            }
+                            Err(message) => scope.report(at, &format!("volumes[{index}]"), message),
+                        }
+                    }
+                }
+                "memory" => spec.memory = scope.size("memory", item, at),
+                "cpu_shares" => spec.cpu_shares = scope.count("cpu_shares", item, at),
+                "swappiness" => spec.swappiness = scope.integer("swappiness", item, at),
+                "labels" => {
+                    spec.labels = scope
+                        .text_table("labels", item, at, false)
+                        .unwrap_or_default()
+                }
+                _ if settings.read(&mut scope, entry) => {}
+                name => scope.unknown(name, name, entry.key_at, UNIT_KEYS),
+            }
+        }
+        for required in ["name", "image"] {
+            if !table.contains_key(required) {
+                scope.report(header, required, "is missing");
+            }
+        }
+        if let Some(name) = name
+            && let Some(&at) = scope.seen.spans.get("name")
+        {
+            match self.names.get(name) {
+                Some(&first) => {
+                    let line = self.text[..first].matches('\n').count() + 1;
+                    let message =
+                        format!("{name:?} is already the name of the unit on line {line}");
+                    scope.report(at, "name", message);
+                }
+                None => {
+                    self.names.insert(name.to_string(), at);
+                }
+            }
+        }
+        settings.apply(&self.defaults.settings, &mut spec);
+        if let Err(problems) = validate(&spec) {
+            for problem in problems {
+                place(
+                    &mut scope,
+                    self.defaults,
+                    problem,
+                    header,
+                    &port_index,
+                    &volume_index,
+                );
+            }
+        }
+        self.units.push(spec);
+    }
+}
+
+/// The strings of the array `field` with their index and offset; none when
+/// the array could not be read.
+fn list_items(
+    scope: &mut Scope<'_>,
+    field: &str,
+    entry: &Field<'_>,
+) -> Vec<(usize, String, usize)> {
+    let list = scope
+        .string_list(field, entry.item, entry.at)
+        .unwrap_or_default();
+    list.into_iter()
+        .enumerate()
+        .map(|(index, (text, at))| (index, text, at))
+        .collect()
+}
+
+/// Reports a problem `validate` found at the value it is about: the unit's,
+/// else the one in `[defaults]` (reported once, however many units use it),
+/// else the nearest containing table of the unit, then of `[defaults]`, else
+/// the unit's header. A field that could not be read is not reported again.
+fn place(
+    scope: &mut Scope<'_>,
+    defaults: &Defaults,
+    problem: SpecProblem,
+    header: usize,
+    port_index: &[usize],
+    volume_index: &[usize],
+) {
+    let field = manifest_field(&problem.field, port_index, volume_index);
+    let unit = scope.unit.clone();
+    let in_unit = |at| (at, true);
+    let in_defaults = |at| (at, false);
+    let exact = |seen: &Seen| seen.spans.get(&field).copied();
+    let (at, own) = exact(&scope.seen)
+        .map(in_unit)
+        .or_else(|| exact(&defaults.seen).map(in_defaults))
+        .or_else(|| scope.seen.nearest(&field).map(in_unit))
+        .or_else(|| defaults.seen.nearest(&field).map(in_defaults))
+        .unwrap_or((header, true));
+    if own && !scope.seen.failed_within(&field) {
+        scope.push(at, unit, field, problem.message);
+    } else if !own && !defaults.seen.failed_within(&field) {
+        scope.push(at, None, format!("defaults.{field}"), problem.message);
+    }
+}
+
+/// `validate`'s field path in the manifest's terms: `ports[i]` and
+/// `volumes[i]` count the manifest's elements, not the ones that were read.
+fn manifest_field(field: &str, port_index: &[usize], volume_index: &[usize]) -> String {
+    for (list, index) in [("ports", port_index), ("volumes", volume_index)] {
+        if let Some(rest) = field
+            .strip_prefix(list)
+            .and_then(|rest| rest.strip_prefix('['))
+            && let Some((number, tail)) = rest.split_once(']')
+            && let Some(original) = number.parse::<usize>().ok().and_then(|n| index.get(n))
+        {
+            return format!("{list}[{original}]{tail}");
+        }
+    }
+    field.to_string()
+}

@@ -1,0 +1,268 @@
+//! `stevedore up` and `validate` on bad manifests: exit 2, the file, line and
+//! column in the message, every problem reported, and nothing created.
+
+mod common;
+
+use common::cli::{manifest, run};
+use common::docker;
+
+const HEAD: &str = "namespace = \"t-bad\"\n";
+
+fn unit(body: &str) -> String {
+    format!("{HEAD}\n[[unit]]\nname = \"web\"\nimage = \"stevedore-test:latest\"\n{body}\n")
+}
+
+/// (case name, manifest text, text the message must contain)
+fn cases() -> Vec<(&'static str, String, &'static str)> {
+    vec![
+        (
+            "unclosed string",
+            format!("{HEAD}[[unit]]\nname = \"web\n"),
+            ":3:",
+        ),
+        (
+            "bad table header",
+            format!("{HEAD}[[unit]\nname = \"web\"\n"),
+            ":2:",
+        ),
+        ("duplicate key", unit("image = \"again\""), ":6:"),
+        (
+            "unknown top-level key",
+            format!("{HEAD}namespce = \"x\"\n"),
+            "namespce",
+        ),
+        ("unknown unit key", unit("memroy = \"64m\""), "did you mean"),
+        (
+            "unknown defaults key",
+            format!("{HEAD}[defaults]\nrestrat = \"no\"\n"),
+            "restrat",
+        ),
+        (
+            "unknown backoff key",
+            unit("backoff = { intial = \"1s\" }"),
+            "intial",
+        ),
+        (
+            "command not an array",
+            unit("command = \"sleep 5\""),
+            "command",
+        ),
+        ("command of numbers", unit("command = [1, 2]"), "command"),
+        ("empty command", unit("command = []"), "command"),
+        ("env not a table", unit("env = [\"A=1\"]"), "env"),
+        ("ports not an array", unit("ports = \"80:80\""), "ports"),
+        ("bad port text", unit("ports = [\"http\"]"), "ports[0]"),
+        (
+            "port out of range",
+            unit("ports = [\"70000:80\"]"),
+            "ports[0]",
+        ),
+        ("bad protocol", unit("ports = [\"80:80/sctp\"]"), "ports[0]"),
+        (
+            "duplicate host ports",
+            unit("ports = [\"8080:80\", \"8080:81\"]"),
+            "ports[1]",
+        ),
+        (
+            "relative volume",
+            unit("volumes = [\"data:/data\"]"),
+            "volumes[0]",
+        ),
+        (
+            "bad volume mode",
+            unit("volumes = [\"/a:/b:rx\"]"),
+            "volumes[0]",
+        ),
+        ("bad size unit", unit("memory = \"64q\""), "memory"),
+        ("negative size", unit("memory = -1"), "memory"),
+        ("memory below 6 MiB", unit("memory = \"1m\""), "memory"),
+        ("cpu shares negative", unit("cpu_shares = -5"), "cpu_shares"),
+        (
+            "cpu shares as text",
+            unit("cpu_shares = \"lots\""),
+            "cpu_shares",
+        ),
+        (
+            "swappiness over 100",
+            unit("swappiness = 101"),
+            "swappiness",
+        ),
+        (
+            "duration without unit",
+            unit("stop_timeout = \"10\""),
+            "stop_timeout",
+        ),
+        (
+            "fractional duration",
+            unit("stop_timeout = \"1.5s\""),
+            "stop_timeout",
+        ),
+        (
+            "bad restart word",
+            unit("restart = \"sometimes\""),
+            "restart",
+        ),
+        (
+            "bad on-failure count",
+            unit("restart = \"on-failure:x\""),
+            "restart",
+        ),
+        (
+            "bad stop signal",
+            unit("stop_signal = \"SIGNOPE\""),
+            "stop_signal",
+        ),
+        (
+            "reserved label",
+            unit("labels = { \"io.stevedore.unit\" = \"x\" }"),
+            "labels",
+        ),
+        (
+            "invalid unit name",
+            format!("{HEAD}[[unit]]\nname = \"-web\"\nimage = \"i\"\n"),
+            "name",
+        ),
+        (
+            "unit name with a slash",
+            format!("{HEAD}[[unit]]\nname = \"a/b\"\nimage = \"i\"\n"),
+            "name",
+        ),
+        (
+            "invalid namespace",
+            "namespace = \"bad ns\"\n".to_string(),
+            "namespace",
+        ),
+        (
+            "missing namespace",
+            "[[unit]]\nname = \"a\"\nimage = \"i\"\n".to_string(),
+            "namespace",
+        ),
+        (
+            "missing image",
+            format!("{HEAD}[[unit]]\nname = \"a\"\n"),
+            "image",
+        ),
+        (
+            "missing name",
+            format!("{HEAD}[[unit]]\nimage = \"i\"\n"),
+            "name",
+        ),
+        (
+            "duplicate unit names",
+            format!(
+                "{HEAD}[[unit]]\nname = \"a\"\nimage = \"i\"\n[[unit]]\nname = \"a\"\nimage = \"i\"\n"
+            ),
+            "a",
+        ),
+        (
+            "unit as a plain table",
+            format!("{HEAD}[unit]\nname = \"a\"\nimage = \"i\"\n"),
+            "unit",
+        ),
+        (
+            "bad backoff factor",
+            unit("backoff = { factor = 0.5 }"),
+            "backoff.factor",
+        ),
+        (
+            "bad intensity window",
+            unit("intensity = { within = \"0s\" }"),
+            "intensity.within",
+        ),
+    ]
+}
+
+#[test]
+fn every_bad_manifest_exits_2_naming_the_file_line_and_column() {
+    let cases = cases();
+    assert!(cases.len() >= 30);
+    for (index, (name, text, expected)) in cases.iter().enumerate() {
+        let path = manifest(&format!("bad-{index}"), text);
+        let shown = path.display().to_string();
+        for command in ["validate", "up"] {
+            let output = run(&[command, "-f", &shown]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{name} ({command}): {stderr}"
+            );
+            let location = format!("{shown}:");
+            assert!(
+                stderr.contains(&location),
+                "{name} ({command}) names no location: {stderr}"
+            );
+            let has_line_and_column = stderr
+                .lines()
+                .filter_map(|line| line.split_once(&location))
+                .any(|(_, rest)| {
+                    let mut numbers = rest.split(':');
+                    numbers.next().is_some_and(|n| n.parse::<usize>().is_ok())
+                        && numbers.next().is_some_and(|n| n.parse::<usize>().is_ok())
+                });
+            assert!(
+                has_line_and_column,
+                "{name} ({command}) has no line:column: {stderr}"
+            );
+            assert!(
+                stderr.contains(expected),
+                "{name} ({command}) does not mention {expected:?}: {stderr}"
+            );
+        }
+    }
+    // `up` refused before touching the engine: nothing of the namespace exists.
+    if common::engine_available() {
+        assert_eq!(
+            docker(&[
+                "ps",
+                "-aq",
+                "--filter",
+                "label=io.stevedore.namespace=t-bad"
+            ]),
+            ""
+        );
+    }
+}
+
+#[test]
+fn all_problems_of_a_manifest_are_reported_at_once() {
+    let text = unit("memory = \"64q\"\nswappiness = 101\nrestart = \"sometimes\"");
+    let path = manifest("three-problems", &text);
+    let output = run(&["validate", "-f", &path.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    for field in ["memory", "swappiness", "restart"] {
+        assert!(stderr.contains(field), "{field} missing from {stderr}");
+    }
+    assert!(stderr.contains("3 problems"), "{stderr}");
+}
+
+#[test]
+fn the_demo_manifest_is_valid() {
+    let output = run(&[
+        "validate",
+        "-f",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.toml"),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("3 unit(s)"));
+}
+
+#[test]
+fn help_is_there_for_every_command() {
+    for command in ["up", "ps", "down", "validate"] {
+        let output = run(&[command, "--help"]);
+        assert_eq!(output.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage: stevedore"));
+    }
+    assert_eq!(
+        run(&["frobnicate"]).status.code(),
+        Some(2),
+        "bad usage exits 2"
+    );
+}
