@@ -130,6 +130,20 @@ impl Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The library reports pull progress at info and trouble at warn; unit
+    // state changes are printed by `up` itself. STEVEDORE_LOG=debug shows more.
+    let level = match std::env::var("STEVEDORE_LOG").as_deref() {
+        Ok("debug") => tracing::Level::DEBUG,
+        Ok("trace") => tracing::Level::TRACE,
+        Ok("warn") => tracing::Level::WARN,
+        _ => tracing::Level::INFO,
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .without_time()
+        .init();
     let system = actix::System::new();
     let result = system.block_on(run(cli));
     match result {

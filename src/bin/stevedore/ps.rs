@@ -120,7 +120,7 @@ fn print_table(rows: &[Value]) {
             &id[..id.len().min(12)],
             row["status"].as_str().unwrap_or_default(),
             row["phase"].as_str().unwrap_or_default(),
-            row["restart_count"],
+            row["restart_count"].to_string(),
             row["image"].as_str().unwrap_or_default(),
             ports.join(", ")
         );
