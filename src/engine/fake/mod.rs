@@ -5,14 +5,14 @@
 //! it starts; any other container runs until it is stopped, killed or
 //! [`FakeEngine::crash`]ed.
 
+mod ops;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bollard::models::{
-    ContainerConfig, ContainerCreateBody, ContainerInspectResponse, ContainerState, ImageInspect,
-};
+use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
 use futures::future::{self, BoxFuture};
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
@@ -43,7 +43,7 @@ pub struct FakeContainer {
 }
 
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     containers: Vec<FakeContainer>,
     images: Vec<String>,
     calls: HashMap<Operation, u64>,
@@ -193,29 +193,37 @@ impl FakeEngine {
         }
     }
 
-    fn call<T: Send + 'static>(
+    /// Counts the call, takes a scripted failure if one is queued, else runs `body`.
+    pub(crate) fn raw<T>(
         &self,
         operation: Operation,
-        subject: &str,
         body: impl FnOnce(&FakeEngine, &mut State) -> Result<T, RawFailure>,
-    ) -> BoxFuture<'static, EngineResult<T>> {
-        let result = match self.enter(operation) {
-            Ok(mut state) => body(self, &mut state),
-            Err(failure) => Err(failure),
-        };
-        let result = result.map_err(|failure| classify(operation, subject, &failure));
-        future::ready(result).boxed()
+    ) -> Result<T, RawFailure> {
+        let mut state = self.enter(operation)?;
+        body(self, &mut state)
     }
 }
 
-fn not_found(what: &str, name: &str) -> RawFailure {
+/// A raw result as the in-process engine returns it: classified, at once.
+fn classified<T: Send + 'static>(
+    operation: Operation,
+    subject: &str,
+    result: Result<T, RawFailure>,
+) -> BoxFuture<'static, EngineResult<T>> {
+    future::ready(result.map_err(|failure| classify(operation, subject, &failure))).boxed()
+}
+
+pub(crate) fn not_found(what: &str, name: &str) -> RawFailure {
     RawFailure::Status {
         code: 404,
         message: format!("No such {what}: {name}"),
     }
 }
 
-fn find<'a>(state: &'a mut State, id: &str) -> Result<&'a mut FakeContainer, RawFailure> {
+pub(crate) fn find<'a>(
+    state: &'a mut State,
+    id: &str,
+) -> Result<&'a mut FakeContainer, RawFailure> {
     state
         .containers
         .iter_mut()
@@ -225,68 +233,28 @@ fn find<'a>(state: &'a mut State, id: &str) -> Result<&'a mut FakeContainer, Raw
 
 impl Engine for FakeEngine {
     fn ping(&self) -> BoxFuture<'static, EngineResult<()>> {
-        self.call(Operation::Ping, "", |_, _| Ok(()))
+        let subject = String::new();
+        classified(Operation::Ping, &subject, self.ping_raw())
     }
 
     fn list_containers(
         &self,
         label_filter: String,
     ) -> BoxFuture<'static, EngineResult<Vec<ContainerSnapshot>>> {
-        self.call(Operation::List, "", move |_, state| {
-            let (key, value) = match label_filter.split_once('=') {
-                Some((key, value)) => (key.to_string(), Some(value.to_string())),
-                None => (label_filter.clone(), None),
-            };
-            Ok(state
-                .containers
-                .iter()
-                .filter_map(|c| {
-                    let labels = c.body.labels.clone().unwrap_or_default();
-                    let matches = match (&value, labels.get(&key)) {
-                        (Some(v), Some(l)) => v == l,
-                        (None, Some(_)) => true,
-                        _ => false,
-                    };
-                    matches.then(|| ContainerSnapshot {
-                        id: c.id.clone(),
-                        name: c.name.clone(),
-                        labels,
-                        state: c.state.clone(),
-                        exit_code: c.exit_code,
-                        image: c.body.image.clone().unwrap_or_default(),
-                    })
-                })
-                .collect())
-        })
+        let subject = String::new();
+        classified(
+            Operation::List,
+            &subject,
+            self.list_containers_raw(label_filter),
+        )
     }
 
     fn inspect_container(
         &self,
         id: String,
     ) -> BoxFuture<'static, EngineResult<ContainerInspectResponse>> {
-        self.call(Operation::Inspect, &id.clone(), move |_, state| {
-            let c = find(state, &id)?;
-            let body = c.body.clone();
-            Ok(ContainerInspectResponse {
-                id: Some(c.id.clone()),
-                name: Some(format!("/{}", c.name)),
-                config: Some(ContainerConfig {
-                    image: body.image,
-                    cmd: body.cmd,
-                    env: body.env,
-                    labels: body.labels,
-                    ..Default::default()
-                }),
-                host_config: body.host_config,
-                state: Some(ContainerState {
-                    status: None,
-                    running: Some(c.state == EngineState::Running),
-                    exit_code: c.exit_code,
-                    ..Default::default()
-                }),
-                ..Default::default()
-            })
-        })
+        let subject = id.to_string();
+        classified(Operation::Inspect, &subject, self.inspect_container_raw(id))
     }
 
     fn create_container(
@@ -294,109 +262,53 @@ impl Engine for FakeEngine {
         name: String,
         body: ContainerCreateBody,
     ) -> BoxFuture<'static, EngineResult<String>> {
-        let image = body.image.clone().unwrap_or_default();
-        self.call(Operation::Create, &image.clone(), move |engine, state| {
-            if !state.images.contains(&image) {
-                return Err(not_found("image", &image));
-            }
-            if let Some(existing) = state.containers.iter().find(|c| c.name == name) {
-                return Err(RawFailure::Status {
-                    code: 409,
-                    message: format!(
-                        "Conflict. The container name \"/{name}\" is already in use by container \"{}\".",
-                        existing.id
-                    ),
-                });
-            }
-            let id = format!("{:064x}", engine.next_id.fetch_add(1, Ordering::SeqCst));
-            state.containers.push(FakeContainer {
-                id: id.clone(),
-                name,
-                body,
-                state: EngineState::Created,
-                exit_code: None,
-                starts: 0,
-                archive: None,
-            });
-            Ok(id)
-        })
+        let subject = body.image.clone().unwrap_or_default();
+        classified(
+            Operation::Create,
+            &subject,
+            self.create_container_raw(name, body),
+        )
     }
 
     fn start_container(&self, id: String) -> BoxFuture<'static, EngineResult<()>> {
-        self.call(Operation::Start, &id.clone(), move |engine, state| {
-            let c = find(state, &id)?;
-            if c.state == EngineState::Running {
-                return Ok(());
-            }
-            c.state = EngineState::Running;
-            c.exit_code = None;
-            c.starts += 1;
-            engine.emit(c, ContainerEventKind::Started);
-            let cmd = c.body.cmd.clone().unwrap_or_default();
-            if cmd.first().map(String::as_str) == Some("exit") {
-                let code = cmd.get(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-                engine.exit(c, code);
-            }
-            Ok(())
-        })
+        let subject = id.to_string();
+        classified(Operation::Start, &subject, self.start_container_raw(id))
     }
 
     fn stop_container(&self, id: String, _grace: Duration) -> BoxFuture<'static, EngineResult<()>> {
-        self.call(Operation::Stop, &id.clone(), move |engine, state| {
-            let c = find(state, &id)?;
-            if c.state == EngineState::Running {
-                engine.exit(c, 143);
-                engine.emit(c, ContainerEventKind::Stopped);
-            }
-            Ok(())
-        })
+        let subject = id.to_string();
+        classified(
+            Operation::Stop,
+            &subject,
+            self.stop_container_raw(id, _grace),
+        )
     }
 
     fn kill_container(&self, id: String, _signal: String) -> BoxFuture<'static, EngineResult<()>> {
-        self.call(Operation::Kill, &id.clone(), move |engine, state| {
-            let c = find(state, &id)?;
-            if c.state != EngineState::Running {
-                return Err(RawFailure::Status {
-                    code: 409,
-                    message: format!("Container {id} is not running"),
-                });
-            }
-            engine.exit(c, 137);
-            Ok(())
-        })
+        let subject = id.to_string();
+        classified(
+            Operation::Kill,
+            &subject,
+            self.kill_container_raw(id, _signal),
+        )
     }
 
     fn remove_container(&self, id: String, force: bool) -> BoxFuture<'static, EngineResult<()>> {
-        self.call(Operation::Remove, &id.clone(), move |engine, state| {
-            let c = find(state, &id)?;
-            if c.state == EngineState::Running {
-                if !force {
-                    return Err(RawFailure::Status {
-                        code: 409,
-                        message: "You cannot remove a running container. Stop the container before attempting removal or force remove".into(),
-                    });
-                }
-                engine.exit(c, 137);
-            }
-            let removed_id = c.id.clone();
-            let index = state.containers.iter().position(|c| c.id == removed_id).expect("just found");
-            let removed = state.containers.remove(index);
-            engine.emit(&removed, ContainerEventKind::Destroyed);
-            Ok(())
-        })
+        let subject = id.to_string();
+        classified(
+            Operation::Remove,
+            &subject,
+            self.remove_container_raw(id, force),
+        )
     }
 
     fn inspect_image(&self, image: String) -> BoxFuture<'static, EngineResult<ImageInspect>> {
-        self.call(Operation::InspectImage, &image.clone(), move |_, state| {
-            if state.images.contains(&image) {
-                Ok(ImageInspect {
-                    id: Some(image.clone()),
-                    ..Default::default()
-                })
-            } else {
-                Err(not_found("image", &image))
-            }
-        })
+        let subject = image.to_string();
+        classified(
+            Operation::InspectImage,
+            &subject,
+            self.inspect_image_raw(image),
+        )
     }
 
     fn pull_image(
@@ -404,18 +316,21 @@ impl Engine for FakeEngine {
         image: String,
         _progress: Box<dyn Fn(String) + Send>,
     ) -> BoxFuture<'static, EngineResult<()>> {
-        self.call(Operation::Pull, &image.clone(), move |_, _| {
-            Err(RawFailure::Stream(format!(
-                "pull access denied for {image}: the fake engine has no registry"
-            )))
-        })
+        let subject = image.to_string();
+        classified(
+            Operation::Pull,
+            &subject,
+            self.pull_image_raw(image, _progress),
+        )
     }
 
     fn import_image(&self, name: String, _tar: Vec<u8>) -> BoxFuture<'static, EngineResult<()>> {
-        self.call(Operation::Import, &name.clone(), move |_, state| {
-            state.images.push(name);
-            Ok(())
-        })
+        let subject = name.to_string();
+        classified(
+            Operation::Import,
+            &subject,
+            self.import_image_raw(name, _tar),
+        )
     }
 
     fn put_archive(
@@ -424,22 +339,21 @@ impl Engine for FakeEngine {
         _path: String,
         tar: Vec<u8>,
     ) -> BoxFuture<'static, EngineResult<()>> {
-        self.call(Operation::PutArchive, &id.clone(), move |_, state| {
-            find(state, &id)?.archive = Some(tar);
-            Ok(())
-        })
+        let subject = id.to_string();
+        classified(
+            Operation::PutArchive,
+            &subject,
+            self.put_archive_raw(id, _path, tar),
+        )
     }
 
     fn get_archive(&self, id: String, path: String) -> BoxFuture<'static, EngineResult<Vec<u8>>> {
-        self.call(Operation::GetArchive, &id.clone(), move |_, state| {
-            find(state, &id)?
-                .archive
-                .clone()
-                .ok_or_else(|| RawFailure::Status {
-                    code: 404,
-                    message: format!("Could not find the file {path} in container {id}"),
-                })
-        })
+        let subject = id.to_string();
+        classified(
+            Operation::GetArchive,
+            &subject,
+            self.get_archive_raw(id, path),
+        )
     }
 
     fn events(
