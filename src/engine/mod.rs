@@ -8,6 +8,8 @@ mod docker;
 pub mod error;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fake;
+#[cfg(feature = "test-util")]
+pub mod fake_http;
 pub mod mapping;
 
 use std::collections::HashMap;

@@ -376,6 +376,19 @@ impl Engine for FakeEngine {
     }
 }
 
+impl FakeEngine {
+    /// The events from now on until the streams are dropped, for the wire
+    /// server (counted as an events call).
+    pub(crate) fn event_feed(&self) -> Result<BoxStream<'static, ContainerEvent>, RawFailure> {
+        drop(self.enter(Operation::Events)?);
+        let mut epoch = self.stream_epoch.subscribe();
+        epoch.mark_unchanged();
+        Ok(event_stream(self.events.subscribe(), epoch)
+            .filter_map(|item| future::ready(item.ok()))
+            .boxed())
+    }
+}
+
 /// Events until the epoch changes (the connection "drops").
 fn event_stream(
     receiver: broadcast::Receiver<ContainerEvent>,

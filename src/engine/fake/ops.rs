@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerConfig, ContainerCreateBody, ContainerInspectResponse, ContainerState, ImageInspect,
+    ContainerConfig, ContainerCreateBody, ContainerInspectResponse, ContainerState,
+    ContainerStateStatusEnum, ImageInspect,
 };
 
 use super::{FakeContainer, FakeEngine, find, not_found};
@@ -71,7 +72,13 @@ impl FakeEngine {
                 }),
                 host_config: body.host_config,
                 state: Some(ContainerState {
-                    status: None,
+                    status: Some(match c.state {
+                        EngineState::Running => ContainerStateStatusEnum::RUNNING,
+                        EngineState::Created => ContainerStateStatusEnum::CREATED,
+                        EngineState::Paused => ContainerStateStatusEnum::PAUSED,
+                        EngineState::Dead => ContainerStateStatusEnum::DEAD,
+                        _ => ContainerStateStatusEnum::EXITED,
+                    }),
                     running: Some(c.state == EngineState::Running),
                     exit_code: c.exit_code,
                     ..Default::default()
