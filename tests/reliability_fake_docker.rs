@@ -95,3 +95,146 @@ async fn the_whole_stack_runs_units_over_the_wire_protocol() {
     assert_eq!(listed[0].container.as_ref().unwrap().status, "running");
     assert_eq!(containers_per_name(&fake)["wire--web"], 1);
 }
+
+fn fast() -> GatewayConfig {
+    GatewayConfig {
+        rate: stevedore::gateway::Rate {
+            per_second: 20_000.0,
+            burst: 1_000,
+        },
+        ..GatewayConfig::default()
+    }
+}
+
+/// Adds `count` units at once; returns when every add answered.
+async fn add_many(sup: &SupervisorHandle, count: usize) {
+    let adds = (0..count).map(|n| sup.add(sleeper(&format!("u{n:03}"))));
+    for result in futures::future::join_all(adds).await {
+        result.expect("every unit comes up");
+    }
+}
+
+#[actix::test]
+async fn twenty_percent_transient_faults_still_converge_200_units_without_duplicates() {
+    let calm = fake().await;
+    let sup = supervisor_on(&calm, "calm", fast()).await;
+    add_many(&sup, 200).await;
+    let fault_free_calls = calm.engine().total_calls();
+
+    let stormy = fake().await;
+    stormy.faults().random(0.2, 7);
+    let sup = supervisor_on(&stormy, "storm", fast()).await;
+    add_many(&sup, 200).await;
+    stormy.faults().calm();
+    let listed = sup.list().await.unwrap();
+    assert_eq!(listed.len(), 200);
+    assert!(listed.iter().all(|unit| unit.state == UnitState::Running));
+    let counts = containers_per_name(&stormy);
+    assert_eq!(counts.len(), 200);
+    assert!(counts.values().all(|&n| n == 1), "no duplicates");
+    let faulty_calls = stormy.engine().total_calls();
+    println!(
+        "200 units, 20% faults (seed 7): {faulty_calls} engine calls vs {fault_free_calls} fault-free ({:.2}x), {} faults injected",
+        faulty_calls as f64 / fault_free_calls as f64,
+        stormy.faults().injected()
+    );
+    assert!(faulty_calls <= 3 * fault_free_calls);
+}
+
+#[actix::test]
+async fn lost_create_answers_never_duplicate_a_unit() {
+    let fake = fake().await;
+    for _ in 0..20 {
+        fake.faults().script(Endpoint::Create, Fault::LoseResponse);
+    }
+    let sup = supervisor_on(&fake, "lost", fast()).await;
+    add_many(&sup, 20).await;
+    let counts = containers_per_name(&fake);
+    assert_eq!(counts.len(), 20);
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "every unit exists exactly once: {counts:?}"
+    );
+    assert!(
+        fake.engine().calls(Operation::Create) >= 40,
+        "each create was answered only on its retry"
+    );
+}
+
+#[actix::test]
+async fn exits_missed_while_the_events_stream_is_down_are_handled_after_the_reconnect() {
+    let fake = fake().await;
+    let sup = supervisor_on(&fake, "drop", fast()).await;
+    let mut events = sup.events().await;
+    add_many(&sup, 10).await;
+    fake.engine().drop_event_streams();
+    for n in 0..10 {
+        fake.engine().crash_unseen(&format!("drop--u{n:03}"), 1);
+    }
+    let mut back = std::collections::BTreeSet::new();
+    until(&mut events, |e| {
+        if e.state == UnitState::Running && e.restart_count == 1 {
+            back.insert(e.unit.clone());
+        }
+        back.len() == 10
+    })
+    .await;
+    assert!(sup.stats().await.resyncs >= 1);
+    assert!(containers_per_name(&fake).values().all(|&n| n == 1));
+}
+
+#[actix::test]
+async fn an_engine_down_for_five_seconds_fails_no_unit_and_restarts_none_twice() {
+    let fake = fake().await;
+    let sup = supervisor_on(&fake, "down", fast()).await;
+    let mut events = sup.events().await;
+    add_many(&sup, 10).await;
+    let before = sup.stats().await.total_calls();
+    fake.faults().down_for(Duration::from_secs(5));
+    // A container dies while the engine is away; nobody can see it until it is back.
+    fake.engine().crash_unseen("down--u000", 1);
+    until(&mut events, |e| {
+        e.unit == "u000" && e.state == UnitState::Running && e.restart_count == 1
+    })
+    .await;
+    let stats = sup.stats().await;
+    let during = stats.total_calls() - before;
+    println!(
+        "engine down 5 s: {during} gateway calls until recovery, failures by kind {:?}",
+        stats.failures
+    );
+    assert!(
+        stats.failures.get("unavailable").copied().unwrap_or(0) > 0,
+        "the outage was seen as unavailable"
+    );
+    assert!(during < 100, "no hot retry loop: {during} calls");
+    let listed = sup.list().await.unwrap();
+    assert!(
+        listed.iter().all(|unit| unit.state == UnitState::Running),
+        "{listed:?}"
+    );
+    let restarts: Vec<u32> = listed.iter().map(|unit| unit.restart_count).collect();
+    assert_eq!(
+        restarts.iter().sum::<u32>(),
+        1,
+        "only the unit that died restarted, once: {restarts:?}"
+    );
+}
+
+#[actix::test]
+async fn calls_that_hang_end_at_their_deadline_and_are_retried() {
+    let fake = fake().await;
+    fake.faults().script(Endpoint::Start, Fault::Hang);
+    fake.faults().script(Endpoint::Start, Fault::Hang);
+    let config = GatewayConfig {
+        call_deadline: Duration::from_millis(200),
+        ..fast()
+    };
+    let sup = supervisor_on(&fake, "hang", config).await;
+    sup.add(sleeper("web")).await.unwrap();
+    let stats = sup.stats().await;
+    assert_eq!(stats.retries.get(&Operation::Start), Some(&2));
+    assert_eq!(stats.failures.get("deadline_exceeded"), Some(&2));
+    // The unit answers at once afterwards: nothing is stuck.
+    assert_eq!(sup.list().await.unwrap()[0].state, UnitState::Running);
+}

@@ -209,6 +209,7 @@ fn classify_message(message: &str) -> Option<EngineError> {
     } else if lower.contains("connection reset")
         || lower.contains("broken pipe")
         || lower.contains("unexpected eof")
+        || lower.contains("error reading a body from connection")
         || lower.ends_with("eof")
     {
         Some(EngineError::Transient(message.to_string()))
@@ -391,6 +392,11 @@ mod tests {
             EngineError::Transient(_)
         ));
         let eof = RawFailure::Other("error reading a body from connection: unexpected EOF".into());
+        let cut = RawFailure::Other("error reading a body from connection".into());
+        assert!(matches!(
+            classify(Operation::Events, "", &cut),
+            EngineError::Transient(_)
+        ));
         assert!(matches!(
             classify(Operation::Start, "", &eof),
             EngineError::Transient(_)
