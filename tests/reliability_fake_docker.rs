@@ -238,3 +238,48 @@ async fn calls_that_hang_end_at_their_deadline_and_are_retried() {
     // The unit answers at once afterwards: nothing is stuck.
     assert_eq!(sup.list().await.unwrap()[0].state, UnitState::Running);
 }
+
+#[actix::test]
+async fn a_flood_of_1000_adds_holds_the_rate_limit_and_does_not_starve_removes() {
+    let fake = fake().await;
+    let config = GatewayConfig {
+        rate: stevedore::gateway::Rate {
+            per_second: 50.0,
+            burst: 10,
+        },
+        ..GatewayConfig::default()
+    };
+    let sup = supervisor_on(&fake, "flood", config).await;
+    sup.add(sleeper("victim")).await.unwrap();
+    let calls_before = fake.engine().total_calls();
+    let started = std::time::Instant::now();
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let adds: Vec<_> = (0..1000)
+        .map(|n| {
+            let (sup, done) = (sup.clone(), Arc::clone(&done));
+            actix::spawn(async move {
+                sup.add(sleeper(&format!("f{n:04}"))).await.expect("flooded unit comes up");
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+        })
+        .collect();
+    // Let the flood queue up behind the limit, then remove a unit.
+    while fake.engine().total_calls() < calls_before + 20 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    sup.remove("victim").await.unwrap();
+    let adds_done_at_remove = done.load(std::sync::atomic::Ordering::SeqCst);
+    for add in adds {
+        add.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let calls = fake.engine().total_calls() - calls_before;
+    println!(
+        "flood: {calls} calls in {elapsed:.1} s = {:.1} calls/s (limit 50/s, burst 10); the remove finished after {adds_done_at_remove} of 1000 adds",
+        calls as f64 / elapsed
+    );
+    assert!(calls as f64 <= 10.0 + 50.0 * elapsed + 1.0, "the limit holds");
+    assert!(adds_done_at_remove < 100, "the remove overtook the queued creates");
+    assert!(fake.engine().container("flood--victim").is_none());
+}

@@ -57,6 +57,12 @@ impl Operation {
         Operation::GetArchive,
     ];
 
+    /// Whether the call takes load off the engine (stop, kill, remove), so
+    /// the rate limit lets it overtake queued creates and starts.
+    pub fn is_urgent(self) -> bool {
+        matches!(self, Operation::Stop | Operation::Kill | Operation::Remove)
+    }
+
     /// Whether repeating the call after an unknown outcome is harmless. A
     /// create is not by itself, but the gateway makes it so: a repeated
     /// create that meets our own container adopts it.

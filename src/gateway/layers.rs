@@ -1,14 +1,14 @@
 //! The gateway's layers around every engine call, in order: rate limit,
 //! in-flight cap, deadline, then retry of the whole with backoff.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, sleep, timeout};
 
-use super::rate::{Rate, TokenBucket};
+use super::rate::{Limiter, Rate};
 use super::retry::RetryPolicy;
 use super::stats::Counters;
 use crate::engine::{Engine, EngineError, EngineResult, Operation};
@@ -16,7 +16,7 @@ use crate::engine::{Engine, EngineError, EngineResult, Operation};
 /// Everything an engine call passes through; shared by the gateway's calls.
 pub(crate) struct Layers {
     pub(crate) engine: Arc<dyn Engine>,
-    bucket: Mutex<TokenBucket>,
+    limiter: Arc<Limiter>,
     in_flight: Semaphore,
     retry: RetryPolicy,
     pub(crate) counters: Counters,
@@ -31,7 +31,7 @@ impl Layers {
     ) -> Self {
         Layers {
             engine,
-            bucket: Mutex::new(TokenBucket::new(rate, Instant::now())),
+            limiter: Limiter::new(rate),
             in_flight: Semaphore::new(max_in_flight.max(1)),
             retry,
             counters: Counters::default(),
@@ -49,10 +49,7 @@ impl Layers {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
-            let wait = self.bucket.lock().unwrap().reserve(Instant::now());
-            if !wait.is_zero() {
-                sleep(wait).await;
-            }
+            self.limiter.acquire(operation.is_urgent()).await;
             let permit = self
                 .in_flight
                 .acquire()
