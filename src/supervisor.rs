@@ -44,6 +44,7 @@ pub struct SupervisorBuilder {
     gateway: Option<Addr<Gateway>>,
     config: GatewayConfig,
     record_phases: bool,
+    subscribers: Vec<Recipient<UnitEvent>>,
 }
 
 /// The supervisor's entry point.
@@ -101,6 +102,13 @@ impl SupervisorBuilder {
         self
     }
 
+    /// Sends every unit event to `recipient` from the very start, adoption
+    /// included (a subscription after `start` misses adoption's events).
+    pub fn subscriber(mut self, recipient: Recipient<UnitEvent>) -> Self {
+        self.subscribers.push(recipient);
+        self
+    }
+
     /// Every gateway setting at once.
     pub fn gateway_config(mut self, config: GatewayConfig) -> Self {
         self.config = config;
@@ -130,6 +138,12 @@ impl SupervisorBuilder {
         gateway.send(AwaitEvents).await.map_err(gone)?;
         let router = gateway.send(GetRouter).await.map_err(gone)?;
         let registry = Registry::new(namespace.clone(), gateway.clone(), router).start();
+        for recipient in self.subscribers {
+            registry
+                .send(Subscribe(recipient))
+                .await
+                .map_err(|_| StartError::Adoption(UnitError::Gone("registry".into())))?;
+        }
         let (phases, recorder) = if self.record_phases {
             let phases = read_phases(&gateway, &namespace).await?;
             let recorder =

@@ -324,3 +324,26 @@ async fn an_exit_missed_while_the_events_stream_was_down_is_caught_by_the_resync
     assert_eq!(stats.resyncs, 1);
     assert_eq!(stats.event_connects, 2);
 }
+
+#[actix::test]
+async fn docker_stop_behind_our_back_is_a_manual_stop_that_no_policy_undoes() {
+    use stevedore::engine::Engine;
+    let engine = FakeEngine::new();
+    let sup = supervisor(&engine, "ns").await;
+    let mut events = sup.events().await;
+    let spec = always("web").backoff(Backoff {
+        initial: Duration::from_millis(200),
+        jitter: 0.0,
+        ..Backoff::default()
+    });
+    sup.add(spec).await.unwrap();
+    let id = engine.container("ns--web").unwrap().id;
+    engine
+        .stop_container(id, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let stopped = event_where(&mut events, "web", |e| e.state == UnitState::Stopped).await;
+    assert!(stopped.reason.unwrap().contains("docker stop"));
+    assert_eq!(sup.list().await.unwrap()[0].state, UnitState::Stopped);
+    assert_eq!(engine.calls(Operation::Start), 1, "never started again");
+}

@@ -258,7 +258,9 @@ async fn a_flood_of_1000_adds_holds_the_rate_limit_and_does_not_starve_removes()
         .map(|n| {
             let (sup, done) = (sup.clone(), Arc::clone(&done));
             actix::spawn(async move {
-                sup.add(sleeper(&format!("f{n:04}"))).await.expect("flooded unit comes up");
+                sup.add(sleeper(&format!("f{n:04}")))
+                    .await
+                    .expect("flooded unit comes up");
                 done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             })
         })
@@ -279,7 +281,13 @@ async fn a_flood_of_1000_adds_holds_the_rate_limit_and_does_not_starve_removes()
         "flood: {calls} calls in {elapsed:.1} s = {:.1} calls/s (limit 50/s, burst 10); the remove finished after {adds_done_at_remove} of 1000 adds",
         calls as f64 / elapsed
     );
-    assert!(calls as f64 <= 10.0 + 50.0 * elapsed + 1.0, "the limit holds");
-    assert!(adds_done_at_remove < 100, "the remove overtook the queued creates");
+    assert!(
+        calls as f64 <= 10.0 + 50.0 * elapsed + 1.0,
+        "the limit holds"
+    );
+    assert!(
+        adds_done_at_remove < 100,
+        "the remove overtook the queued creates"
+    );
     assert!(fake.engine().container("flood--victim").is_none());
 }

@@ -112,6 +112,12 @@ pub fn container_event(message: &EventMessage) -> Option<ContainerEvent> {
                 .unwrap_or(-1),
         },
         "oom" => ContainerEventKind::OomKilled,
+        "kill" => ContainerEventKind::Killed {
+            signal: attributes
+                .and_then(|a| a.get("signal"))
+                .cloned()
+                .unwrap_or_default(),
+        },
         "stop" => ContainerEventKind::Stopped,
         "destroy" => ContainerEventKind::Destroyed,
         _ => return None,

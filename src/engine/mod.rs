@@ -171,6 +171,11 @@ pub enum ContainerEventKind {
     },
     /// The kernel's OOM killer hit it (a `Died` follows).
     OomKilled,
+    /// A signal was sent to it (`docker kill`, or the first step of `docker stop`).
+    Killed {
+        /// The signal, as the engine names it (`"15"`, `"9"`).
+        signal: String,
+    },
     /// `docker stop` (or our stop) ended it.
     Stopped,
     /// It was removed.

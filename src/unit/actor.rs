@@ -22,6 +22,15 @@ use crate::labels::{self, CarriedState};
 use crate::policy::{Decision, ExitFacts, RestartHistory, decide};
 use crate::spec::{UnitSpec, spec_hash};
 
+/// How long an exit that followed an outside signal waits for the `stop`
+/// event that tells `docker stop` from `docker kill -s` (Docker emits it
+/// right after the exit).
+const STOP_EVENT_WAIT: Duration = Duration::from_secs(1);
+
+fn is_sigkill(signal: &str) -> bool {
+    matches!(signal, "9" | "KILL" | "SIGKILL")
+}
+
 /// Publishes events for one unit.
 #[derive(Clone)]
 struct Reporter {
@@ -80,6 +89,12 @@ pub struct Unit {
     pub(super) oom_seen: bool,
     pub(super) manual_stop: bool,
     pub(super) timer: Option<SpawnHandle>,
+    /// The container the last restart replaced (its late events still count).
+    pub(super) replaced: Option<String>,
+    /// A signal other than SIGKILL sent to the running container from outside.
+    pub(super) signalled: Option<String>,
+    /// The wait for a `stop` event after such a signal's exit.
+    pub(super) awaiting_stop: Option<SpawnHandle>,
     pub(super) adopted: Option<ContainerSnapshot>,
     pub(super) first_start: Option<oneshot::Sender<Result<(), UnitError>>>,
 }
@@ -105,6 +120,9 @@ impl Unit {
             oom_seen: false,
             manual_stop: init.stopped_by_hand,
             timer: None,
+            replaced: None,
+            signalled: None,
+            awaiting_stop: None,
             adopted: init.adopted,
             first_start: init.first_start,
         }
@@ -261,6 +279,24 @@ impl Unit {
         if self.manual_stop || !matches!(self.state, UnitState::Running | UnitState::Starting) {
             return;
         }
+        if self.signalled.take().is_some() {
+            // Someone sent a polite signal before this exit: `docker stop`
+            // (a manual stop, whose `stop` event follows) or `docker kill
+            // -s` (an exit like any other). Wait briefly for the verdict.
+            self.state = UnitState::Exited;
+            let handle = ctx.run_later(STOP_EVENT_WAIT, move |act, ctx| {
+                act.awaiting_stop = None;
+                act.state = UnitState::Running;
+                act.apply_exit(facts, ctx);
+            });
+            self.awaiting_stop = Some(handle);
+            return;
+        }
+        self.apply_exit(facts, ctx);
+    }
+
+    /// Asks the policy what follows an exit, and carries it out.
+    fn apply_exit(&mut self, facts: ExitFacts, ctx: &mut Context<Self>) {
         let now = Instant::now();
         let spec = &self.spec;
         let decision = decide(
@@ -295,6 +331,7 @@ impl Unit {
         self.set_state_after(UnitState::BackingOff, Some(reason.clone()), Some(delay));
         let carried = self.carried(Some(reason));
         let old = self.container.take();
+        self.replaced = old.clone();
         let (flows, name) = (self.flows.clone(), self.spec.name.clone());
         let create = self.launch(carried, None, false);
         let replace = async move {
@@ -336,18 +373,48 @@ impl Unit {
     fn on_signal(&mut self, signal: ContainerSignal, ctx: &mut Context<Self>) {
         match signal {
             ContainerSignal::Event(event) => {
+                // `docker stop` ends in die, then stop: by the time the stop
+                // arrives, the restart may have replaced that container.
+                let of_replaced = self.replaced.as_deref() == Some(event.id.as_str());
+                if event.kind == ContainerEventKind::Stopped && of_replaced {
+                    return self.on_stopped_elsewhere(ctx);
+                }
                 if self.container.as_deref() != Some(event.id.as_str()) {
                     return; // an earlier container of this unit
                 }
                 match event.kind {
                     ContainerEventKind::OomKilled => self.oom_seen = true,
+                    ContainerEventKind::Killed { signal } => {
+                        if self.state == UnitState::Running && !is_sigkill(&signal) {
+                            self.signalled = Some(signal);
+                        }
+                    }
                     ContainerEventKind::Died { exit_code } => self.on_exit(exit_code, ctx),
                     ContainerEventKind::Destroyed => self.container = None,
                     ContainerEventKind::Started => self.on_started_elsewhere(),
-                    ContainerEventKind::Stopped => {}
+                    ContainerEventKind::Stopped => self.on_stopped_elsewhere(ctx),
                 }
             }
             ContainerSignal::Observed(seen) => self.reconcile(seen, ctx),
+        }
+    }
+
+    /// `docker stop` behind our back is a manual stop, as Docker itself
+    /// counts it for every restart policy: a pending restart is cancelled.
+    fn on_stopped_elsewhere(&mut self, ctx: &mut Context<Self>) {
+        if let Some(handle) = self.awaiting_stop.take() {
+            ctx.cancel_future(handle);
+        }
+        if matches!(
+            self.state,
+            UnitState::BackingOff | UnitState::Exited | UnitState::Failed
+        ) {
+            self.cancel_timer(ctx);
+            self.manual_stop = true;
+            self.set_state(
+                UnitState::Stopped,
+                Some("stopped outside stevedore (docker stop)".into()),
+            );
         }
     }
 

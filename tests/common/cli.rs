@@ -98,6 +98,29 @@ impl Up {
         }
     }
 
+    /// Waits (bounded) for a line containing any one of `options`.
+    pub fn wait_for_any(&mut self, options: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(line) = self.seen[self.from..]
+                .iter()
+                .find(|l| options.iter().any(|o| l.contains(o)))
+            {
+                let line = line.clone();
+                self.from = self.seen.len();
+                return line;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(_) => panic!(
+                    "up never printed any of {options:?}; it printed:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
     /// Waits for a `running` line of each unit.
     pub fn wait_running(&mut self, units: &[&str]) {
         for unit in units {

@@ -113,8 +113,8 @@ pub fn inspect(name: &str, format: &str) -> String {
     docker(&["inspect", "-f", format, name])
 }
 
-/// Waits for the first event of `unit` that satisfies `wanted` (bounded, so a
-/// regression fails instead of hanging).
+/// Waits for the first event of `unit` (any unit when empty) that satisfies
+/// `wanted` (bounded, so a regression fails instead of hanging).
 pub async fn event_where(
     events: &mut (impl StreamExt<Item = UnitEvent> + Unpin),
     unit: &str,
@@ -123,7 +123,7 @@ pub async fn event_where(
     tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             let event = events.next().await.expect("event stream ended");
-            if event.unit == unit && wanted(&event) {
+            if (unit.is_empty() || event.unit == unit) && wanted(&event) {
                 return event;
             }
         }

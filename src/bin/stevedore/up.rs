@@ -5,11 +5,11 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use futures::StreamExt;
+use actix::prelude::*;
 use futures::future::join_all;
 use stevedore::manifest::Manifest;
 use stevedore::record::Lease;
-use stevedore::{ShutdownMode, StartError, Supervisor, SupervisorHandle, UnitSpec};
+use stevedore::{ShutdownMode, StartError, Supervisor, SupervisorHandle, UnitEvent, UnitSpec};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::{Failure, LogFormat, OnExit, engine, output};
@@ -50,10 +50,12 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
             manifest.namespace
         );
     }
+    let printer = EventPrinter(options.log_format).start();
     let supervisor = Supervisor::builder()
         .namespace(manifest.namespace.clone())
         .gateway(gateway)
         .record_phases(true)
+        .subscriber(printer.recipient())
         .start()
         .await
         .map_err(|error| match error {
@@ -61,13 +63,6 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
             other => Failure::runtime(other),
         })?;
 
-    let mut events = supervisor.events().await;
-    let format = options.log_format;
-    actix::spawn(async move {
-        while let Some(event) = events.next().await {
-            eprintln!("{}", output::event_line(&event, format));
-        }
-    });
     for name in &supervisor.adopted().adopted {
         eprintln!("stevedore: adopted {name}");
     }
@@ -115,6 +110,20 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
         eprintln!("stevedore: could not release the lease: {error}");
     }
     Ok(())
+}
+
+/// Prints one line per unit event on stderr.
+struct EventPrinter(LogFormat);
+
+impl Actor for EventPrinter {
+    type Context = Context<Self>;
+}
+
+impl Handler<UnitEvent> for EventPrinter {
+    type Result = ();
+    fn handle(&mut self, event: UnitEvent, _: &mut Context<Self>) {
+        eprintln!("{}", output::event_line(&event, self.0));
+    }
 }
 
 fn failure_text(failure: &Failure) -> &str {

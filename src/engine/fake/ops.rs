@@ -147,6 +147,13 @@ impl FakeEngine {
         self.raw(Operation::Stop, move |engine, state| {
             let c = find(state, &id)?;
             if c.state == EngineState::Running {
+                // As Docker: the stop signal, the exit, then "stop".
+                engine.emit(
+                    c,
+                    ContainerEventKind::Killed {
+                        signal: "15".into(),
+                    },
+                );
                 engine.exit(c, 143);
                 engine.emit(c, ContainerEventKind::Stopped);
             }
@@ -164,6 +171,7 @@ impl FakeEngine {
                     message: format!("Container {id} is not running"),
                 });
             }
+            engine.emit(c, ContainerEventKind::Killed { signal: "9".into() });
             engine.exit(c, 137);
             Ok(())
         })

@@ -211,6 +211,10 @@ pub(crate) fn docker_event(event: &ContainerEvent) -> EventMessage {
             "die"
         }
         ContainerEventKind::OomKilled => "oom",
+        ContainerEventKind::Killed { signal } => {
+            attributes.insert("signal".into(), signal.clone());
+            "kill"
+        }
         ContainerEventKind::Stopped => "stop",
         ContainerEventKind::Destroyed => "destroy",
     };
