@@ -25,6 +25,21 @@ if ! docker info >/dev/null 2>&1; then
   log "no engine answers; starting dockerd (log: /tmp/dockerd.log)"
   # A previous dockerd that died leaves its pid file behind and refuses to start.
   $SUDO rm -f /var/run/docker.pid
+  # It also leaves its containerd behind, often dying, or a pid file naming a
+  # pid that is gone or reused; dockerd then waits for a containerd that never
+  # answers. Stop what is left and let dockerd start its own.
+  containerd_pid=/var/run/docker/containerd/containerd.pid
+  if [ -f "$containerd_pid" ]; then
+    pid="$(cat "$containerd_pid")"
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = containerd ]; then
+      $SUDO kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do
+        [ -d "/proc/$pid" ] || break
+        sleep 0.1
+      done
+    fi
+    $SUDO rm -f "$containerd_pid"
+  fi
   $SUDO sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &'
   for _ in $(seq 1 120); do
     docker info >/dev/null 2>&1 && break

@@ -89,8 +89,6 @@ pub struct Unit {
     pub(super) oom_seen: bool,
     pub(super) manual_stop: bool,
     pub(super) timer: Option<SpawnHandle>,
-    /// The container the last restart replaced (its late events still count).
-    pub(super) replaced: Option<String>,
     /// A signal other than SIGKILL sent to the running container from outside.
     pub(super) signalled: Option<String>,
     /// The wait for a `stop` event after such a signal's exit.
@@ -120,7 +118,6 @@ impl Unit {
             oom_seen: false,
             manual_stop: init.stopped_by_hand,
             timer: None,
-            replaced: None,
             signalled: None,
             awaiting_stop: None,
             adopted: init.adopted,
@@ -331,7 +328,6 @@ impl Unit {
         self.set_state_after(UnitState::BackingOff, Some(reason.clone()), Some(delay));
         let carried = self.carried(Some(reason));
         let old = self.container.take();
-        self.replaced = old.clone();
         let (flows, name) = (self.flows.clone(), self.spec.name.clone());
         let create = self.launch(carried, None, false);
         let replace = async move {
@@ -373,12 +369,6 @@ impl Unit {
     fn on_signal(&mut self, signal: ContainerSignal, ctx: &mut Context<Self>) {
         match signal {
             ContainerSignal::Event(event) => {
-                // `docker stop` ends in die, then stop: by the time the stop
-                // arrives, the restart may have replaced that container.
-                let of_replaced = self.replaced.as_deref() == Some(event.id.as_str());
-                if event.kind == ContainerEventKind::Stopped && of_replaced {
-                    return self.on_stopped_elsewhere(ctx);
-                }
                 if self.container.as_deref() != Some(event.id.as_str()) {
                     return; // an earlier container of this unit
                 }
