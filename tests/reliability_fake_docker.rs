@@ -291,3 +291,42 @@ async fn a_flood_of_1000_adds_holds_the_rate_limit_and_does_not_starve_removes()
     );
     assert!(fake.engine().container("flood--victim").is_none());
 }
+
+#[actix::test]
+async fn malformed_engine_replies_are_errors_or_conservative_readings_never_panics() {
+    let fake = fake().await;
+    let sup = supervisor_on(&fake, "bad", fast()).await;
+    sup.add(sleeper("web")).await.unwrap();
+    let replies = [
+        "{not json",
+        "[{\"Id\": 42}]",
+        "[{\"Id\": \"abc\", \"Names\": [\"/bad--web\"], \"State\": \"frozen\"}]",
+        "[{\"Names\": [\"/bad--web\"], \"State\": \"stopping\"}]",
+        "{\"message\": \"a list that is an object\"}",
+    ];
+    for body in replies {
+        fake.faults()
+            .script(Endpoint::List, Fault::Body(200, body.to_string()));
+        // An error, or a list that reads what it can: either way, no panic and the supervisor answers.
+        let listed = sup.list().await;
+        if let Ok(units) = &listed {
+            assert_eq!(units.len(), 1, "{body}: {listed:?}");
+        }
+    }
+    fake.faults().script(
+        Endpoint::Inspect,
+        Fault::Body(
+            200,
+            "{\"Id\": \"x\", \"State\": {\"Status\": \"frozen\"}}".into(),
+        ),
+    );
+    let _ = sup.list().await;
+    fake.faults()
+        .script(Endpoint::Start, Fault::Body(500, "not even json".into()));
+    let failed = sup.add(sleeper("second")).await;
+    assert!(
+        failed.is_err(),
+        "a 500 with an unreadable body is an error: {failed:?}"
+    );
+    assert!(sup.list().await.is_ok(), "the supervisor still answers");
+}

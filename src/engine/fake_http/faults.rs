@@ -63,6 +63,9 @@ impl Endpoint {
 pub enum Fault {
     /// Answer with this status and message instead.
     Status(u16, String),
+    /// Answer with this status and this raw body (malformed JSON, missing
+    /// fields, unknown state words…).
+    Body(u16, String),
     /// Answer normally, this much later.
     Delay(Duration),
     /// Never answer (the client's deadline has to end it).

@@ -186,6 +186,10 @@ async fn handle(
                 .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
             return Ok(routes::message(status, &text));
         }
+        Some(Fault::Body(code, body)) => {
+            let status = hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::OK);
+            return Ok(routes::raw(status, body));
+        }
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::Hang) => futures::future::pending::<()>().await,
         Some(Fault::Reset) => return Err(Dropped),
