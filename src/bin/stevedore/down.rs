@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use stevedore::gateway::{ListContainers, RemoveContainer, StopContainer};
+use stevedore::gateway::{RemoveContainer, StopContainer};
 use stevedore::labels;
 use stevedore::record::{Lease, state_container};
 
@@ -17,13 +17,7 @@ pub async fn run(host: Option<&str>, namespace: &str, take_over: bool) -> Result
     let lease = Lease::acquire(&gateway, namespace, take_over)
         .await
         .map_err(Failure::runtime)?;
-    let listed = gateway
-        .send(ListContainers {
-            namespace: namespace.to_string(),
-        })
-        .await
-        .map_err(Failure::runtime)?
-        .map_err(|e| Failure::runtime(format!("cannot list containers: {e}")))?;
+    let listed = engine::containers(&gateway, namespace).await?;
     let removals = listed.iter().map(|container| {
         let gateway = gateway.clone();
         let grace = labels::stored_spec(&container.labels)

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use actix::Addr;
-use stevedore::engine::{DockerEngine, Engine};
-use stevedore::gateway::{AwaitEvents, Gateway, GatewayConfig};
+use stevedore::engine::{ContainerSnapshot, DockerEngine, Engine};
+use stevedore::gateway::{AwaitEvents, Gateway, GatewayConfig, ListContainers};
 
 use crate::Failure;
 
@@ -23,4 +23,18 @@ pub async fn gateway(host: Option<&str>) -> Result<Addr<Gateway>, Failure> {
     let gateway = Gateway::start_with(Arc::new(engine), GatewayConfig::default());
     gateway.send(AwaitEvents).await.map_err(Failure::runtime)?;
     Ok(gateway)
+}
+
+/// Every container of the namespace (one list call).
+pub async fn containers(
+    gateway: &Addr<Gateway>,
+    namespace: &str,
+) -> Result<Vec<ContainerSnapshot>, Failure> {
+    gateway
+        .send(ListContainers {
+            namespace: namespace.to_string(),
+        })
+        .await
+        .map_err(Failure::runtime)?
+        .map_err(|e| Failure::runtime(format!("cannot list containers: {e}")))
 }

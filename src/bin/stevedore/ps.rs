@@ -4,7 +4,7 @@
 use actix::Addr;
 use serde_json::{Value, json};
 use stevedore::engine::ContainerSnapshot;
-use stevedore::gateway::{Gateway, ListContainers};
+use stevedore::gateway::Gateway;
 use stevedore::labels;
 use stevedore::record::read_phases;
 use stevedore::registry::{ImageCache, describe_container};
@@ -28,13 +28,7 @@ pub async fn run(host: Option<&str>, namespace: &str, as_json: bool) -> Result<(
 
 /// One JSON object per unit container, sorted by unit name.
 pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Value>, Failure> {
-    let listed = gateway
-        .send(ListContainers {
-            namespace: namespace.to_string(),
-        })
-        .await
-        .map_err(Failure::runtime)?
-        .map_err(|e| Failure::runtime(format!("cannot list containers: {e}")))?;
+    let listed = engine::containers(gateway, namespace).await?;
     let phases = read_phases(gateway, namespace).await.unwrap_or_default();
     let mut images = ImageCache::new();
     let mut rows = Vec::new();
