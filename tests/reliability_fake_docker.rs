@@ -330,3 +330,38 @@ async fn malformed_engine_replies_are_errors_or_conservative_readings_never_pani
     );
     assert!(sup.list().await.is_ok(), "the supervisor still answers");
 }
+
+#[actix::test]
+async fn the_fake_refuses_a_held_host_port_in_dockers_words_and_answers_wait() {
+    use stevedore::UnitError;
+    use stevedore::engine::EngineError;
+    let fake = fake().await;
+    let sup = supervisor_on(&fake, "ports", fast()).await;
+    let port: stevedore::PortMapping = "127.0.0.1:18099:80".parse().unwrap();
+    sup.add(sleeper("first").port(port.clone())).await.unwrap();
+    let refused = sup.add(sleeper("second").port(port)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(UnitError::Engine(EngineError::AddressInUse {
+                port: 18099,
+                ..
+            }))
+        ),
+        "{refused:?}"
+    );
+
+    // wait answers with the exit code once the container exits (whether the
+    // crash comes before or after the wait reaches the engine).
+    let docker = bollard::Docker::connect_with_unix(
+        fake.socket().to_str().unwrap(),
+        30,
+        bollard::API_DEFAULT_VERSION,
+    )
+    .unwrap();
+    let waiting =
+        tokio::spawn(async move { docker.wait_container("ports--first", None).next().await });
+    fake.engine().crash("ports--first", 0);
+    let waited = waiting.await.unwrap().expect("wait answers");
+    assert_eq!(waited.unwrap().status_code, 0);
+}

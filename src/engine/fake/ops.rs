@@ -13,6 +13,29 @@ use bollard::models::{
 use super::{FakeContainer, FakeEngine, find, not_found};
 use crate::engine::{ContainerEventKind, ContainerSnapshot, EngineState, Operation, RawFailure};
 
+/// The host (address, port) pairs a container publishes on a fixed port.
+fn host_ports(container: &FakeContainer) -> Vec<(String, u16)> {
+    let bindings = container
+        .body
+        .host_config
+        .as_ref()
+        .and_then(|h| h.port_bindings.clone())
+        .unwrap_or_default();
+    bindings
+        .into_values()
+        .flatten()
+        .flatten()
+        .filter_map(|binding| {
+            let port: u16 = binding.host_port?.parse().ok().filter(|p| *p != 0)?;
+            let ip = binding
+                .host_ip
+                .filter(|ip| !ip.is_empty())
+                .unwrap_or_else(|| "0.0.0.0".into());
+            Some((ip, port))
+        })
+        .collect()
+}
+
 impl FakeEngine {
     /// `ping` as the engine would answer it, before classification.
     pub fn ping_raw(&self) -> Result<(), RawFailure> {
@@ -125,10 +148,32 @@ impl FakeEngine {
     /// `start_container` as the engine would answer it, before classification.
     pub fn start_container_raw(&self, id: String) -> Result<(), RawFailure> {
         self.raw(Operation::Start, move |engine, state| {
-            let c = find(state, &id)?;
-            if c.state == EngineState::Running {
+            let (wanted, already_running, full_id, name) = {
+                let c = find(state, &id)?;
+                (host_ports(c), c.state == EngineState::Running, c.id.clone(), c.name.clone())
+            };
+            if already_running {
                 return Ok(());
             }
+            // Like the engine, a host port held by another running container fails the start.
+            let held = state
+                .containers
+                .iter()
+                .filter(|other| other.id != full_id && other.state == EngineState::Running)
+                .flat_map(host_ports)
+                .collect::<Vec<_>>();
+            if let Some((ip, port)) = wanted.iter().find(|(ip, port)| {
+                held.iter().any(|(other_ip, other_port)| other_port == port && (other_ip == ip || other_ip == "0.0.0.0" || ip == "0.0.0.0"))
+            }) {
+                return Err(RawFailure::Status {
+                    code: 500,
+                    message: format!(
+                        "driver failed programming external connectivity on endpoint {name} ({}): Bind for {ip}:{port} failed: port is already allocated",
+                        &full_id[..12]
+                    ),
+                });
+            }
+            let c = find(state, &id)?;
             c.state = EngineState::Running;
             c.exit_code = None;
             c.starts += 1;

@@ -105,6 +105,10 @@ pub(crate) async fn answer(
                 .kill_container_raw(id.to_string(), signal)
                 .map(|()| empty())
         }
+        (&Method::POST, ["containers", id, "wait"]) => match wait_for_exit(engine, id).await {
+            Ok(code) => Ok(json_response(StatusCode::OK, json!({"StatusCode": code}))),
+            Err(failure) => Err(failure),
+        },
         (&Method::GET, ["containers", id, "json"]) => engine
             .inspect_container_raw(id.to_string())
             .map(|inspect| json_response(StatusCode::OK, json!(inspect))),
@@ -177,6 +181,24 @@ pub(crate) async fn answer(
         // Transport failures scripted on the in-process fake: close the connection.
         Err(_) => None,
     }
+}
+
+/// `wait`: the exit code once the container is not running (at once if it
+/// already exited).
+async fn wait_for_exit(engine: &FakeEngine, id: &str) -> Result<i64, RawFailure> {
+    let mut feed = engine.event_feed()?;
+    let inspect = engine.inspect_container_raw(id.to_string())?;
+    let state = inspect.state.unwrap_or_default();
+    let full_id = inspect.id.unwrap_or_default();
+    if state.running != Some(true) {
+        return Ok(state.exit_code.unwrap_or(0));
+    }
+    while let Some(event) = feed.next().await {
+        if let (true, ContainerEventKind::Died { exit_code }) = (event.id == full_id, &event.kind) {
+            return Ok(*exit_code);
+        }
+    }
+    Err(RawFailure::ConnectionLost("the engine went away".into()))
 }
 
 fn label_filter(query: &HashMap<String, String>) -> String {
