@@ -151,40 +151,54 @@ pub fn adoptable(namespace: &str, snapshot: &ContainerSnapshot) -> Result<UnitSp
 pub struct AddUnit(pub UnitSpec);
 
 impl Handler<AddUnit> for Registry {
-    type Result = ResponseActFuture<Self, Result<(), UnitError>>;
+    // A plain future, not an actor future: actix polls every future held in
+    // an actor's context on each wake-up, so ten thousand adds in flight
+    // there would cost O(n²). The one state change after the await (a
+    // rollback) comes back as a message.
+    type Result = ResponseFuture<Result<(), UnitError>>;
 
-    fn handle(&mut self, AddUnit(spec): AddUnit, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, AddUnit(spec): AddUnit, ctx: &mut Context<Self>) -> Self::Result {
         if let Err(problems) = validate(&spec) {
-            return Box::pin(actix::fut::ready(Err(UnitError::Invalid {
+            return Box::pin(futures::future::ready(Err(UnitError::Invalid {
                 name: spec.name,
                 problems,
             })));
         }
         if self.units.contains_key(&spec.name) {
-            return Box::pin(actix::fut::ready(Err(UnitError::AlreadyExists(spec.name))));
+            return Box::pin(futures::future::ready(Err(UnitError::AlreadyExists(spec.name))));
         }
         let name = spec.name.clone();
         let (tx, rx) = oneshot::channel();
         let unit = self.spawn_unit(spec, None, false, Some(tx));
-        Box::pin(
-            async move {
-                let started = rx
-                    .await
-                    .unwrap_or_else(|_| Err(UnitError::Gone(name.clone())));
-                if started.is_err() {
-                    // Roll back: the add changes nothing when it fails.
-                    let _ = unit.send(UnitCommand::Remove).await;
-                }
-                (name, started)
+        let registry = ctx.address();
+        Box::pin(async move {
+            let started = rx.await.unwrap_or_else(|_| Err(UnitError::Gone(name.clone())));
+            if started.is_err() {
+                // Roll back: the add changes nothing when it fails.
+                let _ = unit.send(UnitCommand::Remove).await;
+                registry.do_send(ForgetUnit { name, unit });
             }
-            .into_actor(self)
-            .map(|(name, started), act, _| {
-                if started.is_err() {
-                    act.forget(&name);
-                }
-                started
-            }),
-        )
+            started
+        })
+    }
+}
+
+/// Drops a unit whose add failed (sent by the add itself, after its rollback).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct ForgetUnit {
+    name: String,
+    unit: Addr<Unit>,
+}
+
+impl Handler<ForgetUnit> for Registry {
+    type Result = ();
+
+    fn handle(&mut self, forget: ForgetUnit, _: &mut Context<Self>) {
+        // Only the failed unit: never one added again under that name since.
+        if self.units.get(&forget.name) == Some(&forget.unit) {
+            self.forget(&forget.name);
+        }
     }
 }
 

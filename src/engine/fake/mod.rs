@@ -5,6 +5,7 @@
 //! it starts; any other container runs until it is stopped, killed or
 //! [`FakeEngine::crash`]ed.
 
+mod containers;
 mod ops;
 
 use std::collections::{HashMap, VecDeque};
@@ -44,7 +45,7 @@ pub struct FakeContainer {
 
 #[derive(Default)]
 pub(crate) struct State {
-    containers: Vec<FakeContainer>,
+    containers: containers::Containers,
     images: Vec<String>,
     calls: HashMap<Operation, u64>,
     failures: HashMap<Operation, VecDeque<RawFailure>>,
@@ -115,21 +116,24 @@ impl FakeEngine {
 
     /// A copy of every container.
     pub fn containers(&self) -> Vec<FakeContainer> {
-        self.state.lock().unwrap().containers.clone()
+        self.state
+            .lock()
+            .unwrap()
+            .containers
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// The container named `name`, if any.
     pub fn container(&self, name: &str) -> Option<FakeContainer> {
-        self.containers().into_iter().find(|c| c.name == name)
+        self.state.lock().unwrap().containers.named(name).cloned()
     }
 
     /// Makes a running container exit with `exit_code`, as a crash would.
     pub fn crash(&self, name: &str, exit_code: i64) {
         let mut state = self.state.lock().unwrap();
-        if let Some(c) = state
-            .containers
-            .iter_mut()
-            .find(|c| c.name == name || c.id == name)
+        if let Some(c) = state.containers.get_mut(name)
             && c.state == EngineState::Running
         {
             self.exit(c, exit_code);
@@ -146,7 +150,7 @@ impl FakeEngine {
     /// stream is open: the exit is only visible to a list call.
     pub fn crash_unseen(&self, name: &str, exit_code: i64) {
         let mut state = self.state.lock().unwrap();
-        if let Some(c) = state.containers.iter_mut().find(|c| c.name == name) {
+        if let Some(c) = state.containers.get_mut(name) {
             c.state = EngineState::Exited;
             c.exit_code = Some(exit_code);
         }
@@ -155,8 +159,7 @@ impl FakeEngine {
     /// Removes a container as `docker rm -f` would, behind the supervisor's back.
     pub fn remove_behind_back(&self, name: &str) {
         let mut state = self.state.lock().unwrap();
-        if let Some(index) = state.containers.iter().position(|c| c.name == name) {
-            let mut container = state.containers.remove(index);
+        if let Some(mut container) = state.containers.remove(name) {
             if container.state == EngineState::Running {
                 self.exit(&mut container, 137);
             }
@@ -226,8 +229,7 @@ pub(crate) fn find<'a>(
 ) -> Result<&'a mut FakeContainer, RawFailure> {
     state
         .containers
-        .iter_mut()
-        .find(|c| c.id == id || c.name == id)
+        .get_mut(id)
         .ok_or_else(|| not_found("container", id))
 }
 

@@ -54,7 +54,7 @@ impl FakeEngine {
             };
             Ok(state
                 .containers
-                .iter()
+                .values()
                 .filter_map(|c| {
                     let labels = c.body.labels.clone().unwrap_or_default();
                     let matches = match (&value, labels.get(&key)) {
@@ -122,7 +122,7 @@ impl FakeEngine {
             if !state.images.contains(&image) {
                 return Err(not_found("image", &image));
             }
-            if let Some(existing) = state.containers.iter().find(|c| c.name == name) {
+            if let Some(existing) = state.containers.named(&name) {
                 return Err(RawFailure::Status {
                     code: 409,
                     message: format!(
@@ -132,7 +132,7 @@ impl FakeEngine {
                 });
             }
             let id = format!("{:064x}", engine.next_id.fetch_add(1, Ordering::SeqCst));
-            state.containers.push(FakeContainer {
+            state.containers.insert(FakeContainer {
                 id: id.clone(),
                 name,
                 body,
@@ -158,7 +158,7 @@ impl FakeEngine {
             // Like the engine, a host port held by another running container fails the start.
             let held = state
                 .containers
-                .iter()
+                .values()
                 .filter(|other| other.id != full_id && other.state == EngineState::Running)
                 .flat_map(host_ports)
                 .collect::<Vec<_>>();
@@ -236,8 +236,7 @@ impl FakeEngine {
                 engine.exit(c, 137);
             }
             let removed_id = c.id.clone();
-            let index = state.containers.iter().position(|c| c.id == removed_id).expect("just found");
-            let removed = state.containers.remove(index);
+            let removed = state.containers.remove(&removed_id).expect("just found");
             engine.emit(&removed, ContainerEventKind::Destroyed);
             Ok(())
         })

@@ -1,0 +1,130 @@
+//! The bench runner: stevedore side by side with what people would use
+//! instead, in one run, several interleaved runs each, medians and ratios.
+//!
+//! cargo build --release && cargo run --release --features test-util --example bench -- all
+//! Scenarios: bringup, restart, adoption (with idle), scale, all.
+//! Options: --runs N (5), --restarts N (20), --engine-restarts N (8), --idle-seconds N (60).
+//! It installs nothing: it checks for the engine, the test image, the
+//! stevedore binary and docker-compose, and says how to get what is missing.
+
+mod adoption;
+mod bringup;
+mod report;
+mod restart;
+mod scale;
+mod util;
+
+use std::time::Duration;
+
+use report::{Row, table};
+use util::{docker, have};
+
+fn option(args: &[String], flag: &str, default: usize) -> usize {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn check_engine() -> Result<(), String> {
+    if !have("docker") {
+        return Err("the docker CLI is missing: apt-get install docker.io".into());
+    }
+    if docker(&["version", "--format", "{{.Server.Version}}"]).is_empty() {
+        return Err("no Docker engine answers: run scripts/engine-up.sh".into());
+    }
+    if docker(&["image", "inspect", "--format", "{{.Id}}", util::IMAGE]).is_empty() {
+        return Err(format!(
+            "the test image {} is missing: run scripts/engine-up.sh",
+            util::IMAGE
+        ));
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let binary = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .map(|d| d.join("stevedore"));
+    if !binary.is_some_and(|b| b.exists()) {
+        return Err(
+            "the stevedore binary is not built next to the runner: cargo build --release".into(),
+        );
+    }
+    Ok(())
+}
+
+#[actix::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let scenario = args.get(1).cloned().unwrap_or_else(|| "all".into());
+    let runs = option(&args, "--runs", 5);
+    let wants = |name: &str| scenario == "all" || scenario == name;
+    if !["all", "bringup", "restart", "adoption", "scale"].contains(&scenario.as_str()) {
+        eprintln!(
+            "usage: bench [all|bringup|restart|adoption|scale] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N]"
+        );
+        std::process::exit(2);
+    }
+    let needs_engine = scenario != "scale";
+    if needs_engine {
+        if let Err(missing) = check_engine() {
+            eprintln!("bench: {missing}");
+            std::process::exit(1);
+        }
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    if wants("bringup") {
+        eprintln!("bench: bring-up…");
+        bringup::run(runs, &mut rows).await;
+    }
+    if wants("restart") {
+        eprintln!("bench: restart overhead…");
+        restart::run(
+            option(&args, "--restarts", 20),
+            option(&args, "--engine-restarts", 8),
+            &mut rows,
+        )
+        .await;
+    }
+    if wants("adoption") {
+        eprintln!("bench: adoption and idle…");
+        let idle = Duration::from_secs(option(&args, "--idle-seconds", 60) as u64);
+        adoption::run(200, runs, idle, &mut rows).await;
+    }
+    if wants("scale") {
+        eprintln!("bench: scale on the fake engine…");
+        scale::run(10_000, runs.min(3), &mut rows).await;
+    }
+    let table = table(&rows);
+    println!("{table}");
+    let command = format!(
+        "cargo run --release --features test-util --example bench -- {}",
+        args[1..].join(" ")
+    );
+    let engine = if needs_engine {
+        docker(&[
+            "version",
+            "--format",
+            "Docker {{.Server.Version}} (API {{.Server.APIVersion}})",
+        ])
+    } else {
+        "none (in-process fake engine)".into()
+    };
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let document = format!(
+        "# Benchmarks\n\nProduced by `{command}` on {cores} cores ({cpu}), {engine}.\nMedians of interleaved runs; these machines are noisy, so read the ratios, not the absolute times.\n\n{table}\n"
+    );
+    let notes = std::fs::read_to_string("BENCHMARKS.notes.md").unwrap_or_default();
+    std::fs::write("BENCHMARKS.md", document + &notes).expect("write BENCHMARKS.md");
+    eprintln!("bench: table written to BENCHMARKS.md");
+}
