@@ -165,14 +165,18 @@ impl Handler<AddUnit> for Registry {
             })));
         }
         if self.units.contains_key(&spec.name) {
-            return Box::pin(futures::future::ready(Err(UnitError::AlreadyExists(spec.name))));
+            return Box::pin(futures::future::ready(Err(UnitError::AlreadyExists(
+                spec.name,
+            ))));
         }
         let name = spec.name.clone();
         let (tx, rx) = oneshot::channel();
         let unit = self.spawn_unit(spec, None, false, Some(tx));
         let registry = ctx.address();
         Box::pin(async move {
-            let started = rx.await.unwrap_or_else(|_| Err(UnitError::Gone(name.clone())));
+            let started = rx
+                .await
+                .unwrap_or_else(|_| Err(UnitError::Gone(name.clone())));
             if started.is_err() {
                 // Roll back: the add changes nothing when it fails.
                 let _ = unit.send(UnitCommand::Remove).await;

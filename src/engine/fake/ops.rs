@@ -155,13 +155,14 @@ impl FakeEngine {
             if already_running {
                 return Ok(());
             }
-            // Like the engine, a host port held by another running container fails the start.
-            let held = state
+            // Like the engine, a host port held by another running container
+            // fails the start (only looked for when this one publishes any).
+            let held = if wanted.is_empty() { Vec::new() } else { state
                 .containers
                 .values()
                 .filter(|other| other.id != full_id && other.state == EngineState::Running)
                 .flat_map(host_ports)
-                .collect::<Vec<_>>();
+                .collect::<Vec<_>>() };
             if let Some((ip, port)) = wanted.iter().find(|(ip, port)| {
                 held.iter().any(|(other_ip, other_port)| other_port == port && (other_ip == ip || other_ip == "0.0.0.0" || ip == "0.0.0.0"))
             }) {
