@@ -66,11 +66,9 @@ async fn main() {
         std::process::exit(2);
     }
     let needs_engine = scenario != "scale";
-    if needs_engine {
-        if let Err(missing) = check_engine() {
-            eprintln!("bench: {missing}");
-            std::process::exit(1);
-        }
+    if needs_engine && let Err(missing) = check_engine() {
+        eprintln!("bench: {missing}");
+        std::process::exit(1);
     }
     let mut rows: Vec<Row> = Vec::new();
     if wants("bringup") {
