@@ -127,10 +127,13 @@ impl SupervisorBuilder {
             Some(gateway) => gateway,
             None => {
                 let engine: Arc<dyn Engine> = match self.engine {
-                    Some(engine) => engine,
+                    Some(engine) => {
+                        engine.ping().await?;
+                        engine
+                    }
+                    // Connecting negotiates the API version: the engine has answered.
                     None => Arc::new(DockerEngine::connect().await?),
                 };
-                engine.ping().await?;
                 Gateway::start_with(engine, self.config)
             }
         };

@@ -79,7 +79,7 @@ pub async fn run(units: usize, runs: usize, idle: Duration, rows: &mut Vec<Row>)
                     .expect("adopts");
                 ours.push_duration(started.elapsed());
                 assert_eq!(adopter.adopted().adopted.len(), units);
-                // The builder's ping is made before the gateway exists; count it too.
+                // The version negotiation of the connect is not a gateway call; count it too.
                 our_calls = adopter.stats().await.total_calls() + 1;
                 adopter.shutdown(ShutdownMode::Leave).await;
             } else {
@@ -90,7 +90,7 @@ pub async fn run(units: usize, runs: usize, idle: Duration, rows: &mut Vec<Row>)
         }
     }
     ours.note = format!(
-        "{our_calls} engine calls (ping, events, list); target ≤ 2 + nothing per container, ≤ 0.2× Flocker-style"
+        "{our_calls} engine calls (version, events, list); target ≤ 2 + nothing per container, ≤ 0.2× Flocker-style"
     );
     flocker.note = format!("{their_calls} engine calls");
     rows.extend([ours, flocker]);
