@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use stevedore::engine::fake::FakeEngine;
 use stevedore::engine::{ContainerEvent, ContainerEventKind};
 use stevedore::gateway::{ContainerSignal, EventRouter, GatewayConfig, Rate};
@@ -48,7 +48,8 @@ fn registry_add_remove(c: &mut Criterion) {
             for _ in 0..iterations {
                 total += system.block_on(async {
                     let started = Instant::now();
-                    let adds = (0..100).map(|n| supervisor.add(UnitSpec::new(format!("u{n}"), "busybox:latest")));
+                    let adds = (0..100)
+                        .map(|n| supervisor.add(UnitSpec::new(format!("u{n}"), "busybox:latest")));
                     futures::future::join_all(adds).await;
                     let removes = (0..100).map(|n| {
                         let name = format!("u{n}");

@@ -95,8 +95,11 @@ impl SupervisorBuilder {
     }
 
     /// Records each unit's phase on the engine (see [`crate::record`]): `ps`
-    /// shows it, and units stopped by hand stay stopped across restarts of
-    /// the supervisor, `unless-stopped` included.
+    /// shows it, units stopped by hand stay stopped across restarts of the
+    /// supervisor (`unless-stopped` included), and since the record keeps
+    /// restart counts, a restart starts the same container again — the
+    /// engine's own restart work, with its logs and id kept — instead of
+    /// replacing it.
     pub fn record_phases(mut self, record: bool) -> Self {
         self.record_phases = record;
         self
@@ -140,7 +143,9 @@ impl SupervisorBuilder {
         let gone = |_| StartError::Adoption(UnitError::Gone("gateway".into()));
         gateway.send(AwaitEvents).await.map_err(gone)?;
         let router = gateway.send(GetRouter).await.map_err(gone)?;
-        let registry = Registry::new(namespace.clone(), gateway.clone(), router).start();
+        let registry = Registry::new(namespace.clone(), gateway.clone(), router)
+            .restart_in_place(self.record_phases)
+            .start();
         for recipient in self.subscribers {
             registry
                 .send(Subscribe(recipient))
@@ -164,8 +169,15 @@ impl SupervisorBuilder {
             .filter(|(_, record)| record.phase == UnitState::Stopped.as_str())
             .map(|(name, _)| name.clone())
             .collect();
+        let recorded_restarts = phases
+            .iter()
+            .map(|(name, record)| (name.clone(), (record.restart_count, record.last_exit_code)))
+            .collect();
         let adopted = registry
-            .send(Adopt { stopped_by_hand })
+            .send(Adopt {
+                stopped_by_hand,
+                recorded_restarts,
+            })
             .await
             .map_err(|_| StartError::Adoption(UnitError::Gone("registry".into())))?
             .map_err(StartError::Adoption)?;

@@ -347,3 +347,39 @@ async fn docker_stop_behind_our_back_is_a_manual_stop_that_no_policy_undoes() {
     assert_eq!(sup.list().await.unwrap()[0].state, UnitState::Stopped);
     assert_eq!(engine.calls(Operation::Start), 1, "never started again");
 }
+
+#[actix::test]
+async fn with_a_phase_record_a_restart_starts_the_same_container_and_the_count_survives() {
+    let engine = FakeEngine::new();
+    let start = |engine: &FakeEngine| {
+        Supervisor::builder()
+            .namespace("ns")
+            .engine(Arc::new(engine.clone()))
+            .record_phases(true)
+            .start()
+    };
+    let first = start(&engine).await.unwrap();
+    let mut events = first.events().await;
+    first.add(always("web")).await.unwrap();
+    let id = engine.container("ns--web").unwrap().id;
+    engine.crash("ns--web", 4);
+    let back = event_where(&mut events, "web", |e| {
+        e.state == UnitState::Running && e.restart_count == 1
+    })
+    .await;
+    assert_eq!(
+        back.container_id.as_deref(),
+        Some(id.as_str()),
+        "the same container, started again"
+    );
+    assert_eq!(engine.container("ns--web").unwrap().starts, 2);
+    first.shutdown(stevedore::ShutdownMode::Leave).await;
+
+    let second = start(&engine).await.unwrap();
+    let status = &second.list().await.unwrap()[0];
+    assert_eq!(
+        status.restart_count, 1,
+        "kept by the phase record, not the labels"
+    );
+    assert_eq!(status.last_exit_code, Some(4));
+}

@@ -421,3 +421,49 @@ async fn an_unreachable_engine_is_exit_1_with_a_one_line_reason() {
         "{stderr}"
     );
 }
+
+#[actix::test]
+async fn up_restarts_the_same_container_and_the_next_up_keeps_its_restart_count() {
+    if engine().await.is_none() {
+        return;
+    }
+    let _cleanup = Cleanup::new("t-cli-inplace");
+    let crashing = format!(
+        "[[unit]]\nname = \"crash\"\nimage = \"{IMAGE}\"\ncommand = [\"sh\", \"-c\", \"sleep 0.3; exit 3\"]\nrestart = \"on-failure:2\"\nbackoff = {{ initial = \"50ms\", jitter = 0.0 }}\n"
+    );
+    let file = manifest(
+        "inplace",
+        &format!("namespace = \"t-cli-inplace\"\n{crashing}"),
+    );
+    let mut up = Up::start(&file, &[]);
+    up.wait_for(&[" crash ", "running"]);
+    let id = inspect("t-cli-inplace--crash", "{{.Id}}");
+    up.wait_for(&[" crash ", "failed", "on-failure:2"]);
+    assert_eq!(
+        inspect("t-cli-inplace--crash", "{{.Id}}"),
+        id,
+        "restarted in place, logs and id kept"
+    );
+    let logs = std::process::Command::new("docker")
+        .args(["logs", "t-cli-inplace--crash"])
+        .output()
+        .unwrap();
+    assert!(logs.status.success());
+    up.signal("TERM");
+    assert_eq!(up.wait_exit(), 0);
+    let row = ps_when("t-cli-inplace", |rows| {
+        rows.iter().all(|r| r["phase"] == "failed")
+    });
+    assert_eq!(row[0]["restart_count"], 2, "{}", row[0]);
+    assert_eq!(row[0]["last_exit_code"], 3);
+
+    let mut again = Up::start(&file, &[]);
+    again.wait_for(&["adopted crash"]);
+    again.signal("TERM");
+    assert_eq!(again.wait_exit(), 0);
+    assert_eq!(
+        ps("t-cli-inplace")[0]["restart_count"],
+        2,
+        "the count survived the supervisor"
+    );
+}

@@ -68,6 +68,8 @@ async fn phases_written_are_read_back_and_none_reads_as_empty() {
             phase: "stopped".into(),
             reason: Some("stopped by request".into()),
             at: 7,
+            restart_count: 3,
+            last_exit_code: Some(143),
         },
     )]);
     write_phases(&gateway, "ns", &phases).await.unwrap();

@@ -27,6 +27,12 @@ pub struct PhaseRecord {
     pub reason: Option<String>,
     /// When it was recorded, in Unix seconds.
     pub at: u64,
+    /// Restarts so far (restarts in place do not change container labels).
+    #[serde(default)]
+    pub restart_count: u32,
+    /// Exit code of the last run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_exit_code: Option<i64>,
 }
 
 /// Reads the namespace's phase record; none yet reads as empty.
@@ -150,6 +156,8 @@ impl Handler<UnitEvent> for PhaseRecorder {
                     phase: event.state.as_str().to_string(),
                     reason: event.reason,
                     at: unix_now(),
+                    restart_count: event.restart_count,
+                    last_exit_code: event.exit_code,
                 },
             );
         }

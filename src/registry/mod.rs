@@ -24,6 +24,7 @@ pub struct Registry {
     router: Arc<EventRouter>,
     bus: Arc<EventBus>,
     units: HashMap<String, Addr<Unit>>,
+    in_place_restarts: bool,
 }
 
 impl Registry {
@@ -36,7 +37,15 @@ impl Registry {
             router,
             bus: Arc::default(),
             units: HashMap::new(),
+            in_place_restarts: false,
         }
+    }
+
+    /// Restart units by starting their container again, because a phase
+    /// record keeps the restart counts (see [`crate::record`]).
+    pub fn restart_in_place(mut self, in_place: bool) -> Self {
+        self.in_place_restarts = in_place;
+        self
     }
 
     fn spawn_unit(
@@ -44,6 +53,7 @@ impl Registry {
         spec: UnitSpec,
         adopted: Option<ContainerSnapshot>,
         stopped_by_hand: bool,
+        recorded_restarts: Option<(u32, Option<i64>)>,
         first_start: Option<oneshot::Sender<Result<(), UnitError>>>,
     ) -> Addr<Unit> {
         let name = spec.name.clone();
@@ -59,6 +69,8 @@ impl Registry {
             spec,
             adopted,
             stopped_by_hand,
+            in_place_restarts: self.in_place_restarts,
+            recorded_restarts,
             first_start,
         })
         .start();
@@ -90,6 +102,8 @@ impl Actor for Registry {
 pub struct Adopt {
     /// Units the phase record says were stopped by hand: they stay stopped.
     pub stopped_by_hand: HashSet<String>,
+    /// Restart counts and last exit codes from the phase record, by unit.
+    pub recorded_restarts: HashMap<String, (u32, Option<i64>)>,
 }
 
 /// What adoption found.
@@ -116,7 +130,8 @@ impl Handler<Adopt> for Registry {
                     Ok(spec) if !act.units.contains_key(&spec.name) => {
                         report.adopted.push(spec.name.clone());
                         let stopped = adopt.stopped_by_hand.contains(&spec.name);
-                        act.spawn_unit(spec, Some(snapshot), stopped, None);
+                        let recorded = adopt.recorded_restarts.get(&spec.name).copied();
+                        act.spawn_unit(spec, Some(snapshot), stopped, recorded, None);
                     }
                     Ok(spec) => report.skipped.push((
                         snapshot.name,
@@ -171,7 +186,7 @@ impl Handler<AddUnit> for Registry {
         }
         let name = spec.name.clone();
         let (tx, rx) = oneshot::channel();
-        let unit = self.spawn_unit(spec, None, false, Some(tx));
+        let unit = self.spawn_unit(spec, None, false, None, Some(tx));
         let registry = ctx.address();
         Box::pin(async move {
             let started = rx

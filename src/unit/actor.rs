@@ -71,6 +71,12 @@ pub struct UnitInit {
     pub(crate) adopted: Option<ContainerSnapshot>,
     /// The phase record says the unit was stopped by hand (adoption only).
     pub(crate) stopped_by_hand: bool,
+    /// Restart by starting the same container again (the engine's own
+    /// work), because the phase record keeps the restart count; otherwise a
+    /// restart replaces the container so that its labels carry the count.
+    pub(crate) in_place_restarts: bool,
+    /// Restart count and last exit code from the phase record (adoption only).
+    pub(crate) recorded_restarts: Option<(u32, Option<i64>)>,
     pub(crate) first_start: Option<oneshot::Sender<Result<(), UnitError>>>,
 }
 
@@ -89,6 +95,8 @@ pub struct Unit {
     pub(super) oom_seen: bool,
     pub(super) manual_stop: bool,
     pub(super) timer: Option<SpawnHandle>,
+    in_place_restarts: bool,
+    recorded_restarts: Option<(u32, Option<i64>)>,
     /// A signal other than SIGKILL sent to the running container from outside.
     pub(super) signalled: Option<String>,
     /// The wait for a `stop` event after such a signal's exit.
@@ -118,6 +126,8 @@ impl Unit {
             oom_seen: false,
             manual_stop: init.stopped_by_hand,
             timer: None,
+            in_place_restarts: init.in_place_restarts,
+            recorded_restarts: init.recorded_restarts,
             signalled: None,
             awaiting_stop: None,
             adopted: init.adopted,
@@ -239,6 +249,14 @@ impl Unit {
         self.history.restart_count = carried.restart_count;
         self.history.quick_failures = carried.quick_failures;
         self.last_exit = carried.last_exit_code;
+        // Restarts in place leave the labels at the count of the container's
+        // creation; the phase record has the later one.
+        if let Some((count, exit)) = self.recorded_restarts.take()
+            && count > self.history.restart_count
+        {
+            self.history.restart_count = count;
+            self.last_exit = exit.or(self.last_exit);
+        }
         self.container = Some(snapshot.id.clone());
         match snapshot.state {
             state if state.is_alive() => {
@@ -320,12 +338,17 @@ impl Unit {
         }
     }
 
-    /// Replaces the dead container now, inside the backoff delay, so that the
-    /// new one carries the restart count in its labels and the restart
-    /// itself is one start call when the delay is over.
+    /// Schedules the restart. In place: the same container is started again
+    /// when the delay is over. Otherwise the dead container is replaced now,
+    /// inside the delay, so that the new one carries the restart count in
+    /// its labels and the restart itself is one start call.
     fn schedule_restart(&mut self, delay: Duration, reason: String, ctx: &mut Context<Self>) {
         let deadline = Instant::now() + delay;
         self.set_state_after(UnitState::BackingOff, Some(reason.clone()), Some(delay));
+        if self.in_place_restarts {
+            self.timer = Some(ctx.run_later(delay, |act, ctx| act.restart_now(ctx)));
+            return;
+        }
         let carried = self.carried(Some(reason));
         let old = self.container.take();
         let (flows, name) = (self.flows.clone(), self.spec.name.clone());

@@ -43,10 +43,18 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Value>
         let carried = labels::carried_state(&snapshot.labels);
         let restart = labels::stored_spec(&snapshot.labels).map(|spec| spec.restart.to_string());
         let running = details.status == "running";
-        let phase = phases
-            .get(&unit)
+        let record = phases.get(&unit);
+        let phase = record
             .map(|record| record.phase.clone())
             .unwrap_or_else(|| if running { "running" } else { "exited" }.to_string());
+        // Restarts in place leave the labels at the count of the creation.
+        let restart_count = record
+            .map_or(0, |r| r.restart_count)
+            .max(carried.restart_count);
+        let last_exit_code = details
+            .exit_code
+            .or(record.and_then(|r| r.last_exit_code))
+            .or(carried.last_exit_code);
         rows.push(json!({
             "name": unit,
             "container": snapshot.name,
@@ -70,8 +78,8 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Value>
             "memory": details.memory,
             "cpu_shares": details.cpu_shares,
             "restart": restart.unwrap_or_else(|| "no".into()),
-            "restart_count": carried.restart_count,
-            "last_exit_code": details.exit_code.or(carried.last_exit_code),
+            "restart_count": restart_count,
+            "last_exit_code": last_exit_code,
             "phase": phase,
         }));
     }
