@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::event_where;
+use common::{event_where, quick_backoff};
 use stevedore::engine::Operation;
 use stevedore::engine::fake::FakeEngine;
 use stevedore::labels;
@@ -23,15 +23,6 @@ async fn supervisor(engine: &FakeEngine, namespace: &str) -> SupervisorHandle {
         .start()
         .await
         .expect("supervisor starts on the fake engine")
-}
-
-fn quick_backoff() -> Backoff {
-    Backoff {
-        initial: Duration::from_millis(1),
-        max: Duration::from_millis(5),
-        jitter: 0.0,
-        ..Backoff::default()
-    }
 }
 
 /// A unit restarted after any exit, quickly.

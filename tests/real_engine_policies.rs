@@ -5,33 +5,24 @@ mod common;
 
 use std::time::Duration;
 
-use common::{IMAGE, docker, event_where, inspect, second_supervisor, supervisor};
+use common::{IMAGE, docker, event_where, inspect, quick_backoff, second_supervisor, supervisor};
 use stevedore::{
     Backoff, IntensityLimit, RestartPolicy, ShutdownMode, UnitError, UnitSpec, UnitState,
 };
-
-fn quick() -> Backoff {
-    Backoff {
-        initial: Duration::from_millis(10),
-        max: Duration::from_millis(50),
-        jitter: 0.0,
-        ..Backoff::default()
-    }
-}
 
 /// A long-running unit restarted after any exit, quickly.
 fn always_sleeper(name: &str) -> UnitSpec {
     UnitSpec::new(name, IMAGE)
         .command(["sleep", "600"])
         .restart(RestartPolicy::Always)
-        .backoff(quick())
+        .backoff(quick_backoff())
 }
 
 fn exits_with(name: &str, code: i32, policy: &str) -> UnitSpec {
     UnitSpec::new(name, IMAGE)
         .command(["sh", "-c", &format!("exit {code}")])
         .restart(policy.parse().unwrap())
-        .backoff(quick())
+        .backoff(quick_backoff())
 }
 
 #[actix::test]
@@ -88,7 +79,7 @@ async fn on_failure_three_runs_exactly_four_times() {
         .command(["sh", "-c", "echo run >> /data/runs; exit 3"])
         .volume(format!("{}:/data", dir.display()).parse().unwrap())
         .restart("on-failure:3".parse().unwrap())
-        .backoff(quick());
+        .backoff(quick_backoff());
     sup.add(spec).await.unwrap();
     let failed = event_where(&mut events, "job", |e| e.state == UnitState::Failed).await;
     assert_eq!(failed.restart_count, 3);

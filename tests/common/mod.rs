@@ -150,3 +150,13 @@ pub fn engine_available() -> bool {
         .map(|output| output.status.success())
         .unwrap_or(false)
 }
+
+/// A backoff short enough for tests: 10 ms growing to 50 ms, no jitter.
+pub fn quick_backoff() -> stevedore::Backoff {
+    stevedore::Backoff {
+        initial: Duration::from_millis(10),
+        max: Duration::from_millis(50),
+        jitter: 0.0,
+        ..stevedore::Backoff::default()
+    }
+}
