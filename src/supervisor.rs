@@ -130,10 +130,9 @@ impl SupervisorBuilder {
             Some(gateway) => gateway,
             None => {
                 let engine: Arc<dyn Engine> = match self.engine {
-                    Some(engine) => {
-                        engine.ping().await?;
-                        engine
-                    }
+                    // No ping: adoption's list call is the first request, and
+                    // an engine that does not answer fails it (StartError::Engine).
+                    Some(engine) => engine,
                     // Connecting negotiates the API version: the engine has answered.
                     None => Arc::new(DockerEngine::connect().await?),
                 };
@@ -180,7 +179,10 @@ impl SupervisorBuilder {
             })
             .await
             .map_err(|_| StartError::Adoption(UnitError::Gone("registry".into())))?
-            .map_err(StartError::Adoption)?;
+            .map_err(|error| match error {
+                UnitError::Engine(engine) => StartError::Engine(engine),
+                other => StartError::Adoption(other),
+            })?;
         Ok(SupervisorHandle {
             namespace,
             registry,
