@@ -73,52 +73,47 @@ impl Up {
         self.from = self.seen.len();
     }
 
-    /// Waits (bounded) for a stderr line containing every one of `parts`,
-    /// among the lines since the last [`Up::mark`] (already read or new).
-    pub fn wait_for(&mut self, parts: &[&str]) -> String {
-        let matches = |line: &str| parts.iter().all(|part| line.contains(part));
-        if let Some(line) = self.seen[self.from..].iter().find(|line| matches(line)) {
-            return line.clone();
-        }
+    /// Waits (bounded) for a line since the last [`Up::mark`] (already read
+    /// or new) that satisfies `matches`; returns its index in `seen`.
+    fn wait_line(&mut self, matches: impl Fn(&str) -> bool, wanted: &str) -> usize {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut next = self.from;
         loop {
+            while next < self.seen.len() {
+                if matches(&self.seen[next]) {
+                    return next;
+                }
+                next += 1;
+            }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if matches(&line) {
-                        return line;
-                    }
-                }
+                Ok(line) => self.seen.push(line),
                 Err(_) => panic!(
-                    "up never printed a line with {parts:?}; it printed:\n{}",
+                    "up never printed {wanted}; it printed:\n{}",
                     self.seen.join("\n")
                 ),
             }
         }
     }
 
-    /// Waits (bounded) for a line containing any one of `options`.
+    /// Waits for a stderr line containing every one of `parts`.
+    pub fn wait_for(&mut self, parts: &[&str]) -> String {
+        let index = self.wait_line(
+            |line| parts.iter().all(|part| line.contains(part)),
+            &format!("a line with {parts:?}"),
+        );
+        self.seen[index].clone()
+    }
+
+    /// Waits for the next line containing any one of `options`, and moves
+    /// past it, so that successive calls count successive lines.
     pub fn wait_for_any(&mut self, options: &[&str]) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(line) = self.seen[self.from..]
-                .iter()
-                .find(|l| options.iter().any(|o| l.contains(o)))
-            {
-                let line = line.clone();
-                self.from = self.seen.len();
-                return line;
-            }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(_) => panic!(
-                    "up never printed any of {options:?}; it printed:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
+        let index = self.wait_line(
+            |line| options.iter().any(|o| line.contains(o)),
+            &format!("any of {options:?}"),
+        );
+        self.from = index + 1;
+        self.seen[index].clone()
     }
 
     /// Waits for a `running` line of each unit.

@@ -188,7 +188,7 @@ async fn handle(
         }
         Some(Fault::Body(code, body)) => {
             let status = hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::OK);
-            return Ok(routes::raw(status, body));
+            return Ok(routes::text_response(status, &body));
         }
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::Hang) => futures::future::pending::<()>().await,

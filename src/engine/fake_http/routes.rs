@@ -261,12 +261,8 @@ fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Body>
         .expect("a valid response")
 }
 
-/// An answer with exactly this body, for malformed replies.
-pub(crate) fn raw(status: StatusCode, body: String) -> Response<Body> {
-    text_response(status, &body)
-}
-
-fn text_response(status: StatusCode, text: &str) -> Response<Body> {
+/// An answer with exactly this body (also for scripted malformed replies).
+pub(crate) fn text_response(status: StatusCode, text: &str) -> Response<Body> {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
