@@ -80,6 +80,7 @@ async fn main() {
         restart::run(
             option(&args, "--restarts", 20),
             option(&args, "--engine-restarts", 8),
+            runs,
             &mut rows,
         )
         .await;

@@ -13,7 +13,9 @@ use crate::spec::text::duration_serde;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Backoff {
-    /// Delay before the first restart.
+    /// Delay before the first restart; 0 restarts at once (as supervisord
+    /// and systemd's `RestartSec=0` can), and the intensity limit still ends
+    /// a crash loop.
     #[serde(with = "duration_serde")]
     pub initial: Duration,
     /// Growth of the delay per consecutive quick failure (≥ 1).
@@ -45,6 +47,9 @@ impl Backoff {
     /// failures. `jitter_sample` is a uniform number in `[0, 1)`; 0.5 means
     /// no jitter. The result never exceeds `max`.
     pub fn delay(&self, attempt: u32, jitter_sample: f64) -> Duration {
+        if self.initial.is_zero() {
+            return Duration::ZERO; // 0 × factor^huge would be 0 × ∞, not a number
+        }
         let base = self.initial.as_secs_f64() * self.factor.powi(attempt.min(1024) as i32);
         let spread = 1.0 + self.jitter * (2.0 * jitter_sample.clamp(0.0, 1.0) - 1.0);
         let secs = (base * spread).min(self.max.as_secs_f64());
@@ -54,9 +59,6 @@ impl Backoff {
     /// Problems with these settings as (field, message), for validation.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
-        if self.initial.is_zero() {
-            problems.push(("initial", "must be longer than 0".to_string()));
-        }
         if !(self.factor >= 1.0 && self.factor <= 100.0) {
             problems.push(("factor", format!("{} is outside 1-100", self.factor)));
         }
@@ -106,6 +108,18 @@ mod tests {
         assert!(backoff.delay(0, 0.999_999) <= Duration::from_millis(120));
         for sample in [0.0, 0.3, 0.7, 0.99] {
             assert!(backoff.delay(20, sample) <= backoff.max);
+        }
+    }
+
+    #[test]
+    fn zero_initial_backoff_restarts_at_once_every_time() {
+        let immediate = Backoff {
+            initial: Duration::ZERO,
+            ..Backoff::default()
+        };
+        assert!(immediate.problems().is_empty());
+        for attempt in [0, 1, 10, u32::MAX] {
+            assert_eq!(immediate.delay(attempt, 0.9), Duration::ZERO);
         }
     }
 

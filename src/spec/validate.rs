@@ -301,7 +301,8 @@ mod tests {
     fn insane_durations_are_refused() {
         let spec = UnitSpec::new("w", "i")
             .backoff(Backoff {
-                initial: Duration::ZERO,
+                initial: Duration::from_secs(2),
+                max: Duration::from_secs(1),
                 factor: 0.5,
                 ..Backoff::default()
             })
@@ -313,8 +314,8 @@ mod tests {
         assert_eq!(
             fields(&spec),
             [
-                "backoff.initial",
                 "backoff.factor",
+                "backoff.max",
                 "intensity.within",
                 "stop_timeout"
             ]
