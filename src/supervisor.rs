@@ -10,8 +10,9 @@ use thiserror::Error;
 use crate::engine::{DockerEngine, Engine, EngineError};
 use crate::gateway::{
     AwaitEvents, Gateway, GatewayConfig, GatewayStats, GetRouter, GetStats, Rate, RetryPolicy,
+    StopGateway,
 };
-use crate::record::{FlushPhases, PhaseRecorder, read_phases};
+use crate::record::{FinishRecording, PhaseRecorder, read_phases};
 use crate::registry::{
     AddUnit, Adopt, AdoptReport, CommandUnit, GetBus, ListUnits, Registry, RemoveUnit, Shutdown,
     ShutdownMode, Subscribe, UnitExists,
@@ -126,6 +127,7 @@ impl SupervisorBuilder {
         if !is_valid_name(&namespace) || namespace.contains("--") {
             return Err(StartError::InvalidNamespace(namespace));
         }
+        let owns_gateway = self.gateway.is_none();
         let gateway = match self.gateway {
             Some(gateway) => gateway,
             None => {
@@ -189,6 +191,7 @@ impl SupervisorBuilder {
             gateway,
             adopted,
             recorder,
+            owns_gateway,
         })
     }
 }
@@ -202,6 +205,9 @@ pub struct SupervisorHandle {
     gateway: Addr<Gateway>,
     adopted: AdoptReport,
     recorder: Option<Addr<PhaseRecorder>>,
+    /// Whether `start` made the gateway (stopped at shutdown) rather than
+    /// being given one that others may share (left running).
+    owns_gateway: bool,
 }
 
 impl SupervisorHandle {
@@ -312,12 +318,18 @@ impl SupervisorHandle {
 
     /// Ends the supervisor: `Leave` keeps containers running for the next
     /// supervisor to adopt; `Stop` stops each unit with its grace period.
+    /// The unit actors, the registry, the phase recorder (after its last
+    /// write) and a gateway the builder made are stopped; nothing of the
+    /// supervisor keeps running or calling the engine afterwards.
     pub async fn shutdown(&self, mode: ShutdownMode) {
         let _ = self.registry.send(Shutdown(mode)).await;
         if let Some(recorder) = &self.recorder
-            && let Ok(Err(error)) = recorder.send(FlushPhases).await
+            && let Ok(Err(error)) = recorder.send(FinishRecording).await
         {
             tracing::warn!(%error, "could not record unit phases at shutdown");
+        }
+        if self.owns_gateway {
+            let _ = self.gateway.send(StopGateway).await;
         }
     }
 }

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use stevedore::engine::fake::FakeEngine;
-use stevedore::gateway::{Gateway, GatewayConfig};
+use stevedore::gateway::{Gateway, GatewayConfig, GetStats};
 use stevedore::record::{Lease, LeaseError, PhaseRecord, read_phases, write_phases};
+use stevedore::{ShutdownMode, Supervisor, UnitSpec};
 
 #[actix::test]
 async fn a_lease_held_by_this_live_process_refuses_nobody_but_itself() {
@@ -74,4 +75,43 @@ async fn phases_written_are_read_back_and_none_reads_as_empty() {
     )]);
     write_phases(&gateway, "ns", &phases).await.unwrap();
     assert_eq!(read_phases(&gateway, "ns").await.unwrap(), phases);
+}
+
+#[actix::test]
+async fn shutdown_writes_the_last_phases_and_stops_the_gateway_it_made() {
+    let engine = FakeEngine::new();
+    let supervisor = Supervisor::builder()
+        .namespace("ns")
+        .engine(Arc::new(engine.clone()))
+        .record_phases(true)
+        .start()
+        .await
+        .unwrap();
+    supervisor
+        .add(UnitSpec::new("web", "busybox:latest"))
+        .await
+        .unwrap();
+    supervisor.shutdown(ShutdownMode::Leave).await;
+    assert!(
+        !supervisor.gateway().connected(),
+        "the gateway and its events stream end with the supervisor"
+    );
+    let reader = Gateway::start_with(Arc::new(engine), GatewayConfig::default());
+    let phases = read_phases(&reader, "ns").await.unwrap();
+    assert_eq!(phases["web"].phase, "running");
+}
+
+#[actix::test]
+async fn shutdown_leaves_a_gateway_it_was_given_running() {
+    let engine = FakeEngine::new();
+    let shared = Gateway::start_with(Arc::new(engine), GatewayConfig::default());
+    let supervisor = Supervisor::builder()
+        .namespace("ns")
+        .gateway(shared.clone())
+        .start()
+        .await
+        .unwrap();
+    supervisor.shutdown(ShutdownMode::Leave).await;
+    assert!(shared.connected());
+    assert!(shared.send(GetStats).await.is_ok());
 }

@@ -1,5 +1,7 @@
 //! Scenario 1: bring 50 `sleep` units up until all run — `stevedore up`,
-//! raw bollard with 16 calls in flight, docker compose, a `docker run` loop.
+//! raw bollard with 16 calls in flight, docker compose, a `docker run` loop;
+//! and the CPU time the whole machine spent on each, which shows the engine's
+//! own cost per container as the floor under every contender.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -10,7 +12,7 @@ use bollard::query_parameters::CreateContainerOptions;
 use futures::StreamExt;
 
 use crate::report::Row;
-use crate::util::{IMAGE, docker, have, remove_prefixed};
+use crate::util::{IMAGE, docker, have, machine_cpu_seconds, process_cpu_seconds, remove_prefixed};
 
 const UNITS: usize = 50;
 
@@ -34,7 +36,8 @@ fn cleanup() {
     }
 }
 
-fn stevedore_up() -> Duration {
+/// The time until all 50 run, and the CPU time `stevedore up` itself used.
+fn stevedore_up() -> (Duration, f64) {
     let mut manifest = String::from("namespace = \"bench-up\"\n");
     for n in 0..UNITS {
         manifest.push_str(&format!(
@@ -61,11 +64,12 @@ fn stevedore_up() -> Duration {
         }
     }
     let elapsed = started.elapsed();
+    let own_cpu = process_cpu_seconds(&child.id().to_string());
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
-    elapsed
+    (elapsed, own_cpu)
 }
 
 async fn raw_bollard() -> Duration {
@@ -150,16 +154,30 @@ pub async fn run(runs: usize, rows: &mut Vec<Row>) {
             "bench: docker-compose not found; install it with `apt-get install docker-compose` to compare"
         );
     }
+    let cpu_scenario = "bring-up: CPU time of the whole machine";
+    let mut machine_cpu: Vec<Row> = contenders
+        .iter()
+        .map(|row| Row::new(cpu_scenario, &row.contender, "s"))
+        .collect();
+    let mut own_cpu = Row::new(cpu_scenario, "stevedore up: its own process", "s");
     cleanup();
     for round in 0..runs {
         for offset in 0..contenders.len() {
             let index = (round + offset) % contenders.len();
+            let cpu_before = machine_cpu_seconds();
             let elapsed = match index {
-                0 => stevedore_up(),
+                0 => {
+                    let (elapsed, own) = stevedore_up();
+                    own_cpu.samples.push(own);
+                    elapsed
+                }
                 1 => raw_bollard().await,
                 2 => run_loop(),
                 _ => compose(),
             };
+            machine_cpu[index]
+                .samples
+                .push(machine_cpu_seconds() - cpu_before);
             contenders[index].push_duration(elapsed);
             cleanup();
         }
@@ -169,5 +187,12 @@ pub async fn run(runs: usize, rows: &mut Vec<Row>) {
     if with_compose {
         contenders[3].note = "target: stevedore ≥ 1.8× faster".into();
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    machine_cpu[0].note = format!(
+        "busy CPU of all {cores} cores, engine included; ÷ {cores} = the shortest bring-up this work allows"
+    );
+    own_cpu.note = "the supervisor's share of the line above".into();
     rows.extend(contenders);
+    rows.extend(machine_cpu);
+    rows.push(own_cpu);
 }

@@ -9,6 +9,7 @@
 
 mod adoption;
 mod bringup;
+mod heap;
 mod report;
 mod restart;
 mod scale;
@@ -17,6 +18,9 @@ mod util;
 use std::time::Duration;
 
 use report::{Row, table};
+
+#[global_allocator]
+static ALLOCATOR: heap::Counting = heap::Counting;
 use util::{docker, have};
 
 fn option(args: &[String], flag: &str, default: usize) -> usize {

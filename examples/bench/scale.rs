@@ -10,6 +10,7 @@ use stevedore::engine::fake::FakeEngine;
 use stevedore::gateway::{Gateway, GatewayConfig, InspectImage, Rate};
 use stevedore::{Supervisor, UnitSpec};
 
+use crate::heap::live_kib;
 use crate::report::Row;
 use crate::util::rss_kib;
 
@@ -20,6 +21,7 @@ pub async fn run(units: usize, runs: usize, rows: &mut Vec<Row>) {
         "ms",
     );
     let mut rss = Row::new("scale: RSS per idle unit", "stevedore", "KiB");
+    let mut heap = Row::new("scale: heap per idle unit", "stevedore", "KiB");
     let mut gateway_cost = Row::new(
         "scale: gateway overhead per call",
         "stevedore gateway",
@@ -43,7 +45,7 @@ pub async fn run(units: usize, runs: usize, rows: &mut Vec<Row>) {
         // The fake engine's own share: the same containers made in a second
         // fake directly, kept alive so that its memory is not reused below.
         let alone = FakeEngine::new();
-        let before_fake = rss_kib();
+        let (before_fake, heap_before_fake) = (rss_kib(), live_kib());
         for n in 0..units {
             let spec = UnitSpec::new(format!("u{n:05}"), "busybox:latest");
             let hash = stevedore::spec::spec_hash(&spec);
@@ -56,7 +58,8 @@ pub async fn run(units: usize, runs: usize, rows: &mut Vec<Row>) {
             alone.start_container(id).await.expect("started");
         }
         let fake_share = rss_kib().saturating_sub(before_fake);
-        let before = rss_kib();
+        let heap_fake_share = live_kib() - heap_before_fake;
+        let (before, heap_before) = (rss_kib(), live_kib());
         let started = Instant::now();
         let supervisor = Supervisor::builder()
             .namespace("scale")
@@ -74,6 +77,8 @@ pub async fn run(units: usize, runs: usize, rows: &mut Vec<Row>) {
         let after = rss_kib();
         let growth = after.saturating_sub(before).saturating_sub(fake_share);
         rss.samples.push(growth as f64 / units as f64);
+        let heap_growth = live_kib() - heap_before - heap_fake_share;
+        heap.samples.push(heap_growth / units as f64);
 
         // One call, many times: through the gateway's layers vs the engine itself.
         let calls = 20_000;
@@ -99,6 +104,7 @@ pub async fn run(units: usize, runs: usize, rows: &mut Vec<Row>) {
     }
     up.note = format!("{units} units; target ≤ 1 s");
     rss.note = "(RSS growth − the fake engine's own share) / units; target ≤ 8 KiB".into();
+    heap.note = "(live heap growth − the fake engine's own share) / units, counted by the allocator: exact where RSS is coarse".into();
     gateway_cost.note = "gateway round trip minus direct call; target ≤ 20 µs".into();
-    rows.extend([up, rss, gateway_cost, direct]);
+    rows.extend([up, rss, heap, gateway_cost, direct]);
 }

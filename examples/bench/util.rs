@@ -38,22 +38,43 @@ pub fn rss_kib() -> u64 {
 
 /// This process's CPU time (user + system) in seconds.
 pub fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    process_cpu_seconds("self")
+}
+
+/// A process's CPU time (user + system) in seconds; `pid` as in /proc.
+pub fn process_cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit(')')
         .next()
         .unwrap_or("")
         .split_whitespace()
         .collect();
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|u| u.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|s| s.parse::<f64>().ok())
-            .unwrap_or(0.0);
-    ticks / 100.0
+    ticks(&fields, &[11, 12])
+}
+
+/// CPU time the whole machine spent busy (every core, every process and
+/// the kernel), in seconds: the engine's work shows up here, not in ours.
+pub fn machine_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .collect();
+    // user nice system idle iowait irq softirq steal: all but idle and iowait.
+    ticks(&fields, &[0, 1, 2, 5, 6, 7])
+}
+
+/// The sum of the given fields, clock ticks (100 a second) to seconds.
+fn ticks(fields: &[&str], indices: &[usize]) -> f64 {
+    let sum: f64 = indices
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    sum / 100.0
 }
 
 /// Whether a command is on PATH.

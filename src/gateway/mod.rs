@@ -4,6 +4,7 @@
 //! also pulls images once per image (`pull`) and owns the events stream
 //! (`events`).
 
+mod control;
 mod events;
 mod layers;
 mod pull;
@@ -16,8 +17,9 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
+pub use self::control::{AwaitEvents, GetRouter, GetStats, StopGateway};
 pub use self::events::{ContainerSignal, EventRouter};
 use self::layers::Layers;
 use self::pull::Pulls;
@@ -62,6 +64,8 @@ pub struct Gateway {
     config: GatewayConfig,
     connected_tx: Option<watch::Sender<bool>>,
     connected: watch::Receiver<bool>,
+    /// Answered once the actor has stopped (see [`StopGateway`]).
+    on_stopped: Vec<oneshot::Sender<()>>,
 }
 
 impl Gateway {
@@ -80,6 +84,7 @@ impl Gateway {
             config,
             connected_tx: Some(connected_tx),
             connected,
+            on_stopped: Vec::new(),
         }
     }
 
@@ -121,44 +126,11 @@ impl Actor for Gateway {
             ctx.spawn(pump.into_actor(self));
         }
     }
-}
 
-/// Answers once the events stream is connected.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub struct AwaitEvents;
-
-impl Handler<AwaitEvents> for Gateway {
-    type Result = ResponseFuture<()>;
-    fn handle(&mut self, _: AwaitEvents, _: &mut Context<Self>) -> Self::Result {
-        let mut connected = self.connected.clone();
-        Box::pin(async move {
-            let _ = connected.wait_for(|up| *up).await;
-        })
-    }
-}
-
-/// Returns the router (for registries to write their units into).
-#[derive(Debug, Message)]
-#[rtype(result = "Arc<EventRouter>")]
-pub struct GetRouter;
-
-impl Handler<GetRouter> for Gateway {
-    type Result = MessageResult<GetRouter>;
-    fn handle(&mut self, _: GetRouter, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.router())
-    }
-}
-
-/// Returns a copy of the counters.
-#[derive(Debug, Message)]
-#[rtype(result = "GatewayStats")]
-pub struct GetStats;
-
-impl Handler<GetStats> for Gateway {
-    type Result = MessageResult<GetStats>;
-    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.layers.counters.snapshot())
+    fn stopped(&mut self, _: &mut Self::Context) {
+        for waiter in self.on_stopped.drain(..) {
+            let _ = waiter.send(());
+        }
     }
 }
 

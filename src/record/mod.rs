@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use actix::Addr;
 
 pub use self::lease::{Holder, Lease, LeaseError, Verdict, format_utc, judge};
-pub use self::phases::{FlushPhases, PhaseRecord, PhaseRecorder, read_phases, write_phases};
+pub use self::phases::{FinishRecording, PhaseRecord, PhaseRecorder, read_phases, write_phases};
 use crate::engine::{EngineError, EngineResult};
 use crate::gateway::{CreateContainer, CreateOutcome, Gateway, ImportImage, InspectImage};
 

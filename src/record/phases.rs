@@ -4,6 +4,7 @@
 //! supervisor knows which units were stopped by hand.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
@@ -86,13 +87,18 @@ fn unix_now() -> u64 {
 }
 
 /// An actor that keeps the phase record up to date from unit events,
-/// writing at most once per interval.
+/// writing at most once per interval after a change and never when nothing
+/// changed (an idle supervisor wakes for nothing).
 pub struct PhaseRecorder {
     gateway: Addr<Gateway>,
     namespace: String,
     phases: BTreeMap<String, PhaseRecord>,
-    dirty: bool,
-    writing: bool,
+    /// Bumped on every change; each write carries the one it saw.
+    generation: u64,
+    /// The generation last written. Writes take this lock, so they land one
+    /// at a time and an older one never lands after a newer one.
+    written: Arc<tokio::sync::Mutex<u64>>,
+    flush_scheduled: bool,
     interval: Duration,
 }
 
@@ -107,46 +113,60 @@ impl PhaseRecorder {
             gateway,
             namespace,
             phases,
-            dirty: false,
-            writing: false,
+            generation: 0,
+            written: Arc::default(),
+            flush_scheduled: false,
             interval: Duration::from_millis(200),
         }
     }
 
-    fn flush(&mut self, ctx: &mut Context<Self>) {
-        if !self.dirty || self.writing {
-            return;
-        }
-        self.dirty = false;
-        self.writing = true;
+    /// Writes the record as it is now, unless a write of it or of a later
+    /// generation has landed. Runs outside the actor, so that stopping the
+    /// actor never cuts a write in the middle.
+    fn write(&self) -> impl Future<Output = EngineResult<()>> + use<> {
         let (gateway, namespace, phases) = (
             self.gateway.clone(),
             self.namespace.clone(),
             self.phases.clone(),
         );
-        let write = async move { write_phases(&gateway, &namespace, &phases).await };
-        ctx.spawn(write.into_actor(self).map(|written, act, _| {
-            act.writing = false;
-            if let Err(error) = written {
-                tracing::warn!(%error, "could not record unit phases");
-                act.dirty = true;
+        let (generation, written) = (self.generation, Arc::clone(&self.written));
+        async move {
+            let mut last_written = written.lock().await;
+            if *last_written >= generation {
+                return Ok(());
             }
-        }));
+            write_phases(&gateway, &namespace, &phases).await?;
+            *last_written = generation;
+            Ok(())
+        }
+    }
+
+    fn schedule_flush(&mut self, ctx: &mut Context<Self>) {
+        if self.flush_scheduled {
+            return;
+        }
+        self.flush_scheduled = true;
+        ctx.run_later(self.interval, |act, ctx| {
+            act.flush_scheduled = false;
+            let (write, recorder) = (act.write(), ctx.address());
+            actix::spawn(async move {
+                if let Err(error) = write.await {
+                    tracing::warn!(%error, "could not record unit phases; trying again");
+                    recorder.do_send(RetryFlush);
+                }
+            });
+        });
     }
 }
 
 impl Actor for PhaseRecorder {
     type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.run_interval(self.interval, |act, ctx| act.flush(ctx));
-    }
 }
 
 impl Handler<UnitEvent> for PhaseRecorder {
     type Result = ();
 
-    fn handle(&mut self, event: UnitEvent, _: &mut Context<Self>) {
+    fn handle(&mut self, event: UnitEvent, ctx: &mut Context<Self>) {
         if event.state == UnitState::Removed {
             self.phases.remove(&event.unit);
         } else {
@@ -161,25 +181,35 @@ impl Handler<UnitEvent> for PhaseRecorder {
                 },
             );
         }
-        self.dirty = true;
+        self.generation += 1;
+        self.schedule_flush(ctx);
     }
 }
 
-/// Flushes what is pending now and answers when it is written.
+/// A write failed: try again after the interval.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct RetryFlush;
+
+impl Handler<RetryFlush> for PhaseRecorder {
+    type Result = ();
+    fn handle(&mut self, _: RetryFlush, ctx: &mut Context<Self>) {
+        self.schedule_flush(ctx);
+    }
+}
+
+/// Writes what is pending, after any write in flight, and stops the
+/// recorder; answers when the record is written.
 #[derive(Debug, Message)]
 #[rtype(result = "EngineResult<()>")]
-pub struct FlushPhases;
+pub struct FinishRecording;
 
-impl Handler<FlushPhases> for PhaseRecorder {
+impl Handler<FinishRecording> for PhaseRecorder {
     type Result = ResponseFuture<EngineResult<()>>;
 
-    fn handle(&mut self, _: FlushPhases, _: &mut Context<Self>) -> Self::Result {
-        self.dirty = false;
-        let (gateway, namespace, phases) = (
-            self.gateway.clone(),
-            self.namespace.clone(),
-            self.phases.clone(),
-        );
-        Box::pin(async move { write_phases(&gateway, &namespace, &phases).await })
+    fn handle(&mut self, _: FinishRecording, ctx: &mut Context<Self>) -> Self::Result {
+        let write = self.write();
+        ctx.stop();
+        Box::pin(write)
     }
 }
