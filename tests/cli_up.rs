@@ -22,7 +22,7 @@ fn ps(namespace: &str) -> Vec<Value> {
 }
 
 /// `ps --json` once `settled` holds for its rows. The phase record trails
-/// the unit events by up to one recorder interval (200 ms) and another
+/// the unit events by up to a second (the recorder's write delay) and another
 /// process's write has no event we can await, so this reads again, a
 /// bounded number of times.
 fn ps_when(namespace: &str, settled: impl Fn(&[Value]) -> bool) -> Vec<Value> {

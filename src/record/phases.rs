@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -86,9 +86,16 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// How soon a stop or a removal is written: a new supervisor acts on those.
+const URGENT_WRITE: Duration = Duration::from_millis(200);
+/// How soon any other change is written. Each write costs the engine ~40 ms
+/// of CPU (it unpacks the archive in a re-executed dockerd), which a bring-up
+/// needs for its containers; a second keeps `ps` fresh enough.
+const LAZY_WRITE: Duration = Duration::from_secs(1);
+
 /// An actor that keeps the phase record up to date from unit events,
-/// writing at most once per interval after a change and never when nothing
-/// changed (an idle supervisor wakes for nothing).
+/// writing a while after a change (many changes, one write) and never when
+/// nothing changed (an idle supervisor wakes for nothing).
 pub struct PhaseRecorder {
     gateway: Addr<Gateway>,
     namespace: String,
@@ -98,8 +105,8 @@ pub struct PhaseRecorder {
     /// The generation last written. Writes take this lock, so they land one
     /// at a time and an older one never lands after a newer one.
     written: Arc<tokio::sync::Mutex<u64>>,
-    flush_scheduled: bool,
-    interval: Duration,
+    /// When the next write is due, and its timer.
+    flush_due: Option<(Instant, SpawnHandle)>,
 }
 
 impl PhaseRecorder {
@@ -115,8 +122,7 @@ impl PhaseRecorder {
             phases,
             generation: 0,
             written: Arc::default(),
-            flush_scheduled: false,
-            interval: Duration::from_millis(200),
+            flush_due: None,
         }
     }
 
@@ -141,13 +147,17 @@ impl PhaseRecorder {
         }
     }
 
-    fn schedule_flush(&mut self, ctx: &mut Context<Self>) {
-        if self.flush_scheduled {
-            return;
+    /// Writes `after` from now, or sooner if a write is already due sooner.
+    fn schedule_flush(&mut self, after: Duration, ctx: &mut Context<Self>) {
+        let due = Instant::now() + after;
+        if let Some((scheduled, timer)) = self.flush_due {
+            if scheduled <= due {
+                return;
+            }
+            ctx.cancel_future(timer);
         }
-        self.flush_scheduled = true;
-        ctx.run_later(self.interval, |act, ctx| {
-            act.flush_scheduled = false;
+        let timer = ctx.run_later(after, |act, ctx| {
+            act.flush_due = None;
             let (write, recorder) = (act.write(), ctx.address());
             actix::spawn(async move {
                 if let Err(error) = write.await {
@@ -156,6 +166,7 @@ impl PhaseRecorder {
                 }
             });
         });
+        self.flush_due = Some((due, timer));
     }
 }
 
@@ -167,6 +178,7 @@ impl Handler<UnitEvent> for PhaseRecorder {
     type Result = ();
 
     fn handle(&mut self, event: UnitEvent, ctx: &mut Context<Self>) {
+        let urgent = matches!(event.state, UnitState::Stopped | UnitState::Removed);
         if event.state == UnitState::Removed {
             self.phases.remove(&event.unit);
         } else {
@@ -182,11 +194,11 @@ impl Handler<UnitEvent> for PhaseRecorder {
             );
         }
         self.generation += 1;
-        self.schedule_flush(ctx);
+        self.schedule_flush(if urgent { URGENT_WRITE } else { LAZY_WRITE }, ctx);
     }
 }
 
-/// A write failed: try again after the interval.
+/// A write failed: try again a while later.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 struct RetryFlush;
@@ -194,7 +206,7 @@ struct RetryFlush;
 impl Handler<RetryFlush> for PhaseRecorder {
     type Result = ();
     fn handle(&mut self, _: RetryFlush, ctx: &mut Context<Self>) {
-        self.schedule_flush(ctx);
+        self.schedule_flush(LAZY_WRITE, ctx);
     }
 }
 
