@@ -225,3 +225,38 @@ impl Handler<FinishRecording> for PhaseRecorder {
         Box::pin(write)
     }
 }
+
+#[cfg(all(test, feature = "test-util"))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::fake::FakeEngine;
+    use crate::gateway::GatewayConfig;
+
+    fn phase(name: &str) -> PhaseRecord {
+        PhaseRecord {
+            phase: name.into(),
+            reason: None,
+            at: 0,
+            restart_count: 0,
+            last_exit_code: None,
+        }
+    }
+
+    #[actix::test]
+    async fn an_older_write_never_lands_after_a_newer_one() {
+        let gateway = Gateway::start_with(Arc::new(FakeEngine::new()), GatewayConfig::default());
+        let mut recorder = PhaseRecorder::new(gateway.clone(), "ns".into(), BTreeMap::new());
+        recorder.phases.insert("web".into(), phase("running"));
+        recorder.generation = 1;
+        let older = recorder.write();
+        recorder.phases.insert("web".into(), phase("stopped"));
+        recorder.generation = 2;
+        let newer = recorder.write();
+        newer.await.unwrap();
+        older.await.unwrap();
+        let recorded = read_phases(&gateway, "ns").await.unwrap();
+        assert_eq!(recorded["web"].phase, "stopped");
+    }
+}
