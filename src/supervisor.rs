@@ -240,7 +240,9 @@ impl SupervisorHandle {
         &self.registry
     }
 
-    /// The gateway's address.
+    /// The gateway's address. A gateway the builder made ends with this
+    /// supervisor's `shutdown`; to share one between supervisors, start it
+    /// with [`Gateway::start_with`] and pass it to each builder.
     pub fn gateway(&self) -> &Addr<Gateway> {
         &self.gateway
     }

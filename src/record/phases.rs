@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use actix::clock::Instant;
 use actix::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -99,14 +100,22 @@ const LAZY_WRITE: Duration = Duration::from_secs(1);
 pub struct PhaseRecorder {
     gateway: Addr<Gateway>,
     namespace: String,
-    phases: BTreeMap<String, PhaseRecord>,
-    /// Bumped on every change; each write carries the one it saw.
-    generation: u64,
+    /// The record as the events have made it, shared with the writes.
+    latest: Arc<std::sync::Mutex<Latest>>,
     /// The generation last written. Writes take this lock, so they land one
-    /// at a time and an older one never lands after a newer one.
+    /// at a time, and each copies `latest` only once it holds the lock: an
+    /// older record never lands after a newer one, and writes queued behind
+    /// a slow one find the newest already written and do nothing.
     written: Arc<tokio::sync::Mutex<u64>>,
     /// When the next write is due, and its timer.
     flush_due: Option<(Instant, SpawnHandle)>,
+}
+
+/// The record and its change count (bumped on every change).
+#[derive(Default)]
+struct Latest {
+    generation: u64,
+    phases: BTreeMap<String, PhaseRecord>,
 }
 
 impl PhaseRecorder {
@@ -119,25 +128,29 @@ impl PhaseRecorder {
         PhaseRecorder {
             gateway,
             namespace,
-            phases,
-            generation: 0,
+            latest: Arc::new(std::sync::Mutex::new(Latest {
+                generation: 0,
+                phases,
+            })),
             written: Arc::default(),
             flush_due: None,
         }
     }
 
-    /// Writes the record as it is now, unless a write of it or of a later
-    /// generation has landed. Runs outside the actor, so that stopping the
-    /// actor never cuts a write in the middle.
+    /// Writes the newest record, unless it has been written already. Runs
+    /// outside the actor, so that stopping the actor never cuts a write in
+    /// the middle.
     fn write(&self) -> impl Future<Output = EngineResult<()>> + use<> {
-        let (gateway, namespace, phases) = (
-            self.gateway.clone(),
-            self.namespace.clone(),
-            self.phases.clone(),
-        );
-        let (generation, written) = (self.generation, Arc::clone(&self.written));
+        let (gateway, namespace) = (self.gateway.clone(), self.namespace.clone());
+        let (latest, written) = (Arc::clone(&self.latest), Arc::clone(&self.written));
         async move {
             let mut last_written = written.lock().await;
+            let (generation, phases) = {
+                let latest = latest
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                (latest.generation, latest.phases.clone())
+            };
             if *last_written >= generation {
                 return Ok(());
             }
@@ -179,21 +192,27 @@ impl Handler<UnitEvent> for PhaseRecorder {
 
     fn handle(&mut self, event: UnitEvent, ctx: &mut Context<Self>) {
         let urgent = matches!(event.state, UnitState::Stopped | UnitState::Removed);
-        if event.state == UnitState::Removed {
-            self.phases.remove(&event.unit);
-        } else {
-            self.phases.insert(
-                event.unit,
-                PhaseRecord {
-                    phase: event.state.as_str().to_string(),
-                    reason: event.reason,
-                    at: unix_now(),
-                    restart_count: event.restart_count,
-                    last_exit_code: event.exit_code,
-                },
-            );
+        {
+            let mut latest = self
+                .latest
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if event.state == UnitState::Removed {
+                latest.phases.remove(&event.unit);
+            } else {
+                latest.phases.insert(
+                    event.unit,
+                    PhaseRecord {
+                        phase: event.state.as_str().to_string(),
+                        reason: event.reason,
+                        at: unix_now(),
+                        restart_count: event.restart_count,
+                        last_exit_code: event.exit_code,
+                    },
+                );
+            }
+            latest.generation += 1;
         }
-        self.generation += 1;
         self.schedule_flush(if urgent { URGENT_WRITE } else { LAZY_WRITE }, ctx);
     }
 }
@@ -226,36 +245,48 @@ impl Handler<FinishRecording> for PhaseRecorder {
     }
 }
 
-#[cfg(all(test, feature = "test-util"))]
+#[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::engine::Operation;
     use crate::engine::fake::FakeEngine;
     use crate::gateway::GatewayConfig;
 
-    fn phase(name: &str) -> PhaseRecord {
-        PhaseRecord {
-            phase: name.into(),
+    fn change(recorder: &PhaseRecorder, phase: &str) {
+        let mut latest = recorder.latest.lock().unwrap();
+        let record = PhaseRecord {
+            phase: phase.into(),
             reason: None,
             at: 0,
             restart_count: 0,
             last_exit_code: None,
-        }
+        };
+        latest.phases.insert("web".into(), record);
+        latest.generation += 1;
     }
 
     #[actix::test]
-    async fn an_older_write_never_lands_after_a_newer_one() {
-        let gateway = Gateway::start_with(Arc::new(FakeEngine::new()), GatewayConfig::default());
-        let mut recorder = PhaseRecorder::new(gateway.clone(), "ns".into(), BTreeMap::new());
-        recorder.phases.insert("web".into(), phase("running"));
-        recorder.generation = 1;
-        let older = recorder.write();
-        recorder.phases.insert("web".into(), phase("stopped"));
-        recorder.generation = 2;
-        let newer = recorder.write();
-        newer.await.unwrap();
-        older.await.unwrap();
+    async fn writes_queued_together_land_once_with_the_newest_record() {
+        let engine = FakeEngine::new();
+        let gateway = Gateway::start_with(Arc::new(engine.clone()), GatewayConfig::default());
+        write_phases(&gateway, "ns", &BTreeMap::new())
+            .await
+            .unwrap();
+        let puts_before = engine.calls(Operation::PutArchive);
+
+        let recorder = PhaseRecorder::new(gateway.clone(), "ns".into(), BTreeMap::new());
+        let mut writes = Vec::new();
+        for phase in ["starting", "running", "stopped"] {
+            change(&recorder, phase);
+            writes.push(recorder.write());
+        }
+        for written in futures::future::join_all(writes).await {
+            written.unwrap();
+        }
+
+        assert_eq!(engine.calls(Operation::PutArchive) - puts_before, 1);
         let recorded = read_phases(&gateway, "ns").await.unwrap();
         assert_eq!(recorded["web"].phase, "stopped");
     }
