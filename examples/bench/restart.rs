@@ -34,8 +34,15 @@ fn name_of(event: &EventMessage) -> Option<&str> {
         .map(String::as_str)
 }
 
-/// die→start gaps of the container named `name`, in order, `count` of them.
-async fn gaps(events: &mut Events, name: &str, count: usize) -> Vec<Duration> {
+/// Overheads of the next `count` restarts of the container named `name`:
+/// each die → start gap minus `delay(n)`, the delay configured before the
+/// n-th restart.
+async fn overheads(
+    events: &mut Events,
+    name: &str,
+    count: usize,
+    delay: impl Fn(usize) -> Duration,
+) -> Vec<Duration> {
     let mut died_at: Option<i64> = None;
     let mut out = Vec::new();
     while out.len() < count {
@@ -50,7 +57,8 @@ async fn gaps(events: &mut Events, name: &str, count: usize) -> Vec<Duration> {
             Some("die") => died_at = Some(at),
             Some("start") => {
                 if let Some(died) = died_at.take() {
-                    out.push(Duration::from_nanos((at - died).max(0) as u64));
+                    let gap = Duration::from_nanos((at - died).max(0) as u64);
+                    out.push(gap.saturating_sub(delay(out.len())));
                 }
             }
             _ => {}
@@ -97,11 +105,11 @@ async fn stevedore_round(client: &Docker, delay: Duration, restarts: usize) -> V
             within: Duration::from_secs(60),
         });
     supervisor.add(spec).await.expect("unit up");
-    let gaps = gaps(&mut events, "bench-rs--crash", restarts).await;
+    let overheads = overheads(&mut events, "bench-rs--crash", restarts, |_| delay).await;
     supervisor.remove("crash").await.expect("removed");
     supervisor.shutdown(stevedore::ShutdownMode::Leave).await;
     remove_prefixed("bench-rs");
-    gaps
+    overheads
 }
 
 /// The least any API client can do: start the container again `delay` after its `die`.
@@ -134,10 +142,10 @@ async fn raw_round(client: &Docker, delay: Duration, restarts: usize) -> Vec<Dur
             }
         })
     };
-    let gaps = gaps(&mut measured, name, restarts).await;
+    let overheads = overheads(&mut measured, name, restarts, |_| delay).await;
     restarter.abort();
     remove_prefixed(name);
-    gaps
+    overheads
 }
 
 /// The engine's own restart policy; its n-th delay is 100 ms · 2ⁿ.
@@ -156,12 +164,12 @@ async fn engine_round(client: &Docker, restarts: usize) -> Vec<Duration> {
         "-c",
         CRASH,
     ]);
-    let gaps = gaps(&mut events, name, restarts).await;
+    let overheads = overheads(&mut events, name, restarts, |n| {
+        ENGINE_FIRST_DELAY * (1 << n.min(9))
+    })
+    .await;
     remove_prefixed(name);
-    gaps.into_iter()
-        .enumerate()
-        .map(|(n, gap)| gap.saturating_sub(ENGINE_FIRST_DELAY * (1 << n.min(9))))
-        .collect()
+    overheads
 }
 
 pub async fn run(restarts: usize, engine_restarts: usize, runs: usize, rows: &mut Vec<Row>) {
@@ -189,19 +197,15 @@ pub async fn run(restarts: usize, engine_restarts: usize, runs: usize, rows: &mu
     for round in 0..rounds {
         for offset in 0..contenders.len() {
             let index = (round + offset) % contenders.len();
-            let gaps = match index {
+            let overheads = match index {
                 0 => stevedore_round(&client, ENGINE_FIRST_DELAY, per_round).await,
                 1 => raw_round(&client, ENGINE_FIRST_DELAY, per_round).await,
                 2 => engine_round(&client, engine_per_round).await,
                 3 => stevedore_round(&client, Duration::ZERO, per_round).await,
                 _ => raw_round(&client, Duration::ZERO, per_round).await,
             };
-            let delay = match index {
-                0 | 1 => ENGINE_FIRST_DELAY,
-                _ => Duration::ZERO, // the engine's own delays are taken off in engine_round
-            };
-            for gap in gaps {
-                contenders[index].push_duration(gap.saturating_sub(delay));
+            for overhead in overheads {
+                contenders[index].push_duration(overhead);
             }
         }
     }
