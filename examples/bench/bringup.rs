@@ -4,7 +4,7 @@
 //! own cost per container as the floor under every contender.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bollard::models::ContainerCreateBody;
@@ -36,11 +36,10 @@ fn cleanup() {
     }
 }
 
-/// The time until all 50 run, the CPU time `stevedore up` itself used, and
-/// the machine's busy CPU time until then (its shutdown left out, as the
-/// other contenders have none).
-fn stevedore_up() -> (Duration, f64, f64) {
-    let machine_before = machine_cpu_seconds();
+/// The time until all 50 run and the CPU time `stevedore up` itself used;
+/// the process is left running (see [`end_up`]), so that its shutdown is not
+/// counted, as the other contenders have none.
+fn stevedore_up() -> (Duration, f64, Child) {
     let mut manifest = String::from("namespace = \"bench-up\"\n");
     for n in 0..UNITS {
         manifest.push_str(&format!(
@@ -68,12 +67,15 @@ fn stevedore_up() -> (Duration, f64, f64) {
     }
     let elapsed = started.elapsed();
     let own_cpu = process_cpu_seconds(&child.id().to_string());
-    let machine = machine_cpu_seconds() - machine_before;
+    (elapsed, own_cpu, child)
+}
+
+/// Ends a `stevedore up` the way a user would, and waits for it.
+fn end_up(mut up: Child) {
     let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &up.id().to_string()])
         .status();
-    let _ = child.wait();
-    (elapsed, own_cpu, machine)
+    let _ = up.wait();
 }
 
 async fn raw_bollard() -> Duration {
@@ -169,18 +171,24 @@ pub async fn run(runs: usize, rows: &mut Vec<Row>) {
         for offset in 0..contenders.len() {
             let index = (round + offset) % contenders.len();
             let cpu_before = machine_cpu_seconds();
-            let (elapsed, machine) = match index {
+            let mut still_up = None;
+            let elapsed = match index {
                 0 => {
-                    let (elapsed, own, machine) = stevedore_up();
+                    let (elapsed, own, up) = stevedore_up();
                     own_cpu.samples.push(own);
-                    (elapsed, Some(machine))
+                    still_up = Some(up);
+                    elapsed
                 }
-                1 => (raw_bollard().await, None),
-                2 => (run_loop(), None),
-                _ => (compose(), None),
+                1 => raw_bollard().await,
+                2 => run_loop(),
+                _ => compose(),
             };
-            let machine = machine.unwrap_or_else(|| machine_cpu_seconds() - cpu_before);
-            machine_cpu[index].samples.push(machine);
+            machine_cpu[index]
+                .samples
+                .push(machine_cpu_seconds() - cpu_before);
+            if let Some(up) = still_up {
+                end_up(up);
+            }
             contenders[index].push_duration(elapsed);
             cleanup();
         }
