@@ -19,7 +19,7 @@ use crate::registry::{
 };
 use crate::spec::UnitSpec;
 use crate::spec::validate::is_valid_name;
-use crate::unit::{UnitCommand, UnitError, UnitEvent, UnitState, UnitStatus};
+use crate::unit::{RestartMode, UnitCommand, UnitError, UnitEvent, UnitStatus};
 
 /// Why a supervisor could not start.
 #[derive(Debug, Error)]
@@ -141,17 +141,23 @@ impl SupervisorBuilder {
                 Gateway::start_with(engine, self.config)
             }
         };
-        let gone = |_| StartError::Adoption(UnitError::Gone("gateway".into()));
+        let gone = |_| StartError::Adoption(UnitError::GatewayGone);
         gateway.send(AwaitEvents).await.map_err(gone)?;
         let router = gateway.send(GetRouter).await.map_err(gone)?;
+        let mode = if self.record_phases {
+            RestartMode::InPlace
+        } else {
+            RestartMode::Replace
+        };
         let registry = Registry::new(namespace.clone(), gateway.clone(), router)
-            .restart_in_place(self.record_phases)
+            .restart_mode(mode)
             .start();
+        let registry_gone = |_| StartError::Adoption(UnitError::RegistryGone(namespace.clone()));
         for recipient in self.subscribers {
             registry
                 .send(Subscribe(recipient))
                 .await
-                .map_err(|_| StartError::Adoption(UnitError::Gone("registry".into())))?;
+                .map_err(registry_gone)?;
         }
         let (phases, recorder) = if self.record_phases {
             let phases = read_phases(&gateway, &namespace).await?;
@@ -160,27 +166,17 @@ impl SupervisorBuilder {
             registry
                 .send(Subscribe(recorder.clone().recipient()))
                 .await
-                .map_err(|_| StartError::Adoption(UnitError::Gone("registry".into())))?;
+                .map_err(registry_gone)?;
             (phases, Some(recorder))
         } else {
             Default::default()
         };
-        let stopped_by_hand = phases
-            .iter()
-            .filter(|(_, record)| record.phase == UnitState::Stopped.as_str())
-            .map(|(name, _)| name.clone())
-            .collect();
-        let recorded_restarts = phases
-            .iter()
-            .map(|(name, record)| (name.clone(), (record.restart_count, record.last_exit_code)))
-            .collect();
         let adopted = registry
             .send(Adopt {
-                stopped_by_hand,
-                recorded_restarts,
+                recorded: phases.into_iter().collect(),
             })
             .await
-            .map_err(|_| StartError::Adoption(UnitError::Gone("registry".into())))?
+            .map_err(registry_gone)?
             .map_err(|error| match error {
                 UnitError::Engine(engine) => StartError::Engine(engine),
                 other => StartError::Adoption(other),
@@ -219,7 +215,7 @@ impl SupervisorHandle {
         self.registry
             .send(message)
             .await
-            .unwrap_or_else(|_| Err(UnitError::Gone(self.namespace.clone())))
+            .unwrap_or_else(|_| Err(UnitError::RegistryGone(self.namespace.clone())))
     }
 
     async fn command(&self, name: &str, command: UnitCommand) -> Result<(), UnitError> {
@@ -275,7 +271,7 @@ impl SupervisorHandle {
         self.registry
             .send(ListUnits)
             .await
-            .unwrap_or_else(|_| Err(UnitError::Gone(self.namespace.clone())))
+            .unwrap_or_else(|_| Err(UnitError::RegistryGone(self.namespace.clone())))
     }
 
     /// Stops a unit by hand; no restart policy undoes it.

@@ -27,42 +27,69 @@ use super::{
 #[derive(Clone, Debug)]
 pub struct DockerEngine {
     docker: Docker,
+    /// How to open a connection of its own, for [`Engine::probe`].
+    endpoint: Endpoint,
+}
+
+/// Where the engine listens, to reach it on a new connection.
+#[derive(Clone, Debug)]
+enum Endpoint {
+    /// As the docker CLI finds it (`DOCKER_HOST`, else the local socket).
+    Defaults,
+    /// A unix socket.
+    Unix(String),
+    /// An HTTP address.
+    Http(String),
+    /// A client made elsewhere: probes use its pool.
+    Given,
+}
+
+impl Endpoint {
+    fn client(&self) -> Option<Result<Docker, BollardError>> {
+        let version = bollard::API_DEFAULT_VERSION;
+        Some(match self {
+            Endpoint::Defaults if std::env::var_os("DOCKER_HOST").is_some() => {
+                Docker::connect_with_defaults()
+            }
+            Endpoint::Defaults => Docker::connect_with_local_defaults(),
+            Endpoint::Unix(path) => Docker::connect_with_unix(path, 5, version),
+            Endpoint::Http(address) => Docker::connect_with_http(address, 5, version),
+            Endpoint::Given => return None,
+        })
+    }
 }
 
 impl DockerEngine {
     /// Connects as the docker CLI does: `DOCKER_HOST` when set, else the
     /// local socket; then negotiates the API version with the engine.
     pub async fn connect() -> EngineResult<Self> {
-        let docker = if std::env::var_os("DOCKER_HOST").is_some() {
-            Docker::connect_with_defaults()
-        } else {
-            Docker::connect_with_local_defaults()
-        }
-        .map_err(|e| failure(Operation::Ping, "", e))?;
-        Self::negotiate(docker).await
+        Self::connect_to(Endpoint::Defaults).await
+    }
+
+    async fn connect_to(endpoint: Endpoint) -> EngineResult<Self> {
+        let docker = endpoint
+            .client()
+            .expect("a connectable endpoint")
+            .map_err(|e| failure(Operation::Ping, "", e))?;
+        Self::negotiate(docker, endpoint).await
     }
 
     /// Connects to `host` as `docker -H` reads it: `unix:///path`,
     /// `tcp://host:port` or `http://host:port`.
     pub async fn connect_host(host: &str) -> EngineResult<Self> {
-        let docker = if let Some(path) = host.strip_prefix("unix://") {
-            Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
-        } else {
-            let address = host.replacen("tcp://", "http://", 1);
-            Docker::connect_with_http(&address, 120, bollard::API_DEFAULT_VERSION)
-        }
-        .map_err(|e| failure(Operation::Ping, "", e))?;
-        Self::negotiate(docker).await
+        let endpoint = match host.strip_prefix("unix://") {
+            Some(path) => Endpoint::Unix(path.to_string()),
+            None => Endpoint::Http(host.replacen("tcp://", "http://", 1)),
+        };
+        Self::connect_to(endpoint).await
     }
 
     /// Connects to the engine listening on a unix socket at `path`.
     pub async fn connect_unix(path: &str) -> EngineResult<Self> {
-        let docker = Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
-            .map_err(|e| failure(Operation::Ping, "", e))?;
-        Self::negotiate(docker).await
+        Self::connect_to(Endpoint::Unix(path.to_string())).await
     }
 
-    async fn negotiate(docker: Docker) -> EngineResult<Self> {
+    async fn negotiate(docker: Docker, endpoint: Endpoint) -> EngineResult<Self> {
         // The gateway sets a deadline on every call; bollard's own timeout
         // covers only response headers, so it is set beyond any deadline.
         let docker = docker.with_timeout(Duration::from_secs(3600));
@@ -70,12 +97,17 @@ impl DockerEngine {
             .negotiate_version()
             .await
             .map_err(|e| failure(Operation::Ping, "", e))?;
-        Ok(DockerEngine { docker })
+        Ok(DockerEngine { docker, endpoint })
     }
 
-    /// Wraps an already connected client.
+    /// Wraps an already connected client. Its probes ([`Engine::probe`])
+    /// go through the client's own connection pool, so an engine that is
+    /// shutting down may still answer them on a kept-alive connection.
     pub fn from_client(docker: Docker) -> Self {
-        DockerEngine { docker }
+        DockerEngine {
+            docker,
+            endpoint: Endpoint::Given,
+        }
     }
 }
 
@@ -159,6 +191,24 @@ impl Engine for DockerEngine {
         let docker = self.docker.clone();
         async move {
             docker
+                .ping()
+                .await
+                .map(drop)
+                .map_err(|e| failure(Operation::Ping, "", e))
+        }
+        .boxed()
+    }
+
+    fn probe(&self) -> BoxFuture<'static, EngineResult<()>> {
+        let fresh = match self.endpoint.client() {
+            Some(Ok(docker)) => docker,
+            Some(Err(error)) => {
+                return futures::future::ready(Err(failure(Operation::Ping, "", error))).boxed();
+            }
+            None => self.docker.clone(),
+        };
+        async move {
+            fresh
                 .ping()
                 .await
                 .map(drop)

@@ -30,6 +30,11 @@ pub type EngineResult<T> = Result<T, EngineError>;
 pub trait Engine: Send + Sync + 'static {
     /// Checks the engine answers.
     fn ping(&self) -> BoxFuture<'static, EngineResult<()>>;
+    /// Checks the engine takes a *new* connection. A shutting-down dockerd
+    /// closes its listener before it stops its containers, but keeps serving
+    /// open connections (the events stream among them); a probe is how a
+    /// `stop` made by the engine is told from one made by a person.
+    fn probe(&self) -> BoxFuture<'static, EngineResult<()>>;
     /// Every container (running or not) carrying `label_filter` (`key=value` or `key`).
     fn list_containers(
         &self,

@@ -65,3 +65,29 @@ impl Handler<StopGateway> for Gateway {
         })
     }
 }
+
+/// How long a probe waits for the engine to take a new connection and answer.
+const PROBE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Asks whether the engine takes a new connection (see
+/// [`crate::engine::Engine::probe`]): one attempt, a short deadline, no
+/// retry, outside the rate limit, because its failure is the answer.
+#[derive(Debug, Message)]
+#[rtype(result = "crate::engine::EngineResult<()>")]
+pub struct ProbeEngine;
+
+impl Handler<ProbeEngine> for Gateway {
+    type Result = ResponseFuture<crate::engine::EngineResult<()>>;
+    fn handle(&mut self, _: ProbeEngine, _: &mut Context<Self>) -> Self::Result {
+        let probe = self.layers.engine.probe();
+        Box::pin(async move {
+            match tokio::time::timeout(PROBE_DEADLINE, probe).await {
+                Ok(answer) => answer,
+                Err(_) => Err(crate::engine::EngineError::DeadlineExceeded {
+                    operation: crate::engine::Operation::Ping,
+                    after: PROBE_DEADLINE,
+                }),
+            }
+        })
+    }
+}

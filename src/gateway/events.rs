@@ -3,7 +3,7 @@
 //! `since` when it drops and followed by a full resync (one list call).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use dashmap::DashMap;
@@ -13,8 +13,9 @@ use tokio::sync::watch;
 use super::layers::Layers;
 use crate::engine::{ContainerEvent, ContainerSnapshot, Operation};
 use crate::labels;
+use crate::policy::exponential;
 
-/// What the gateway tells a unit about its container.
+/// What the gateway tells a unit about its container and the engine.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub enum ContainerSignal {
@@ -22,7 +23,15 @@ pub enum ContainerSignal {
     Event(ContainerEvent),
     /// After a reconnect: the container as a fresh list shows it (`None`:
     /// no container has the unit's name any more).
-    Observed(Option<ContainerSnapshot>),
+    Observed {
+        /// The container, if one has the unit's name.
+        seen: Option<ContainerSnapshot>,
+        /// The engine could not be reached for a while before this list.
+        after_outage: bool,
+    },
+    /// The engine stopped answering (`false`); it answers again once an
+    /// `Observed` follows.
+    EngineAvailable(bool),
 }
 
 /// Container name → the unit that owns it. Only registries write it; the
@@ -64,36 +73,68 @@ impl EventRouter {
         self.routes.is_empty()
     }
 
+    /// Tells every routed unit the same thing.
+    fn broadcast(&self, signal: ContainerSignal) {
+        for route in self.routes.iter() {
+            route.value().do_send(signal.clone());
+        }
+    }
+
     /// Tells every routed unit what `listed` shows of its container.
-    fn resync(&self, listed: &[ContainerSnapshot]) {
+    fn resync(&self, listed: &[ContainerSnapshot], after_outage: bool) {
         for route in self.routes.iter() {
             let seen = listed.iter().find(|c| &c.name == route.key()).cloned();
-            route.value().do_send(ContainerSignal::Observed(seen));
+            route
+                .value()
+                .do_send(ContainerSignal::Observed { seen, after_outage });
         }
     }
 }
 
-/// Delay before reconnecting after the `failures`-th consecutive failure.
-pub(crate) fn reconnect_delay(failures: u32) -> Duration {
-    let millis = 100u64.saturating_mul(1 << failures.min(6));
-    Duration::from_millis(millis.min(5_000))
+/// Delay before reconnecting after the `failures`-th consecutive failure:
+/// while the engine refuses connections (restarting, say) trying is cheap
+/// and every moment counts, so it is tried often; other failures back off
+/// further.
+pub(crate) fn reconnect_delay(failures: u32, engine_unreachable: bool) -> Duration {
+    let cap = if engine_unreachable {
+        Duration::from_millis(500)
+    } else {
+        Duration::from_secs(5)
+    };
+    exponential(Duration::from_millis(100), 2.0, failures, cap)
+}
+
+/// Now in Unix nanoseconds, the scale of the events' `since`.
+fn unix_nanos() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
 }
 
 /// Runs the events stream forever: deliver, and on a drop reconnect and resync.
+///
+/// The first stream asks for everything `since` the pump started, so an
+/// event that happens before the engine has really subscribed it (bollard
+/// sends the request only when the stream is first polled, after adoption's
+/// list may already have run) is replayed rather than lost. Replays and the
+/// resync can both show one event; units drop what they have seen.
 pub(crate) async fn pump(
     layers: Arc<Layers>,
     router: Arc<EventRouter>,
     connected: watch::Sender<bool>,
 ) {
-    let mut since: Option<i64> = None;
+    let mut since: i64 = unix_nanos();
     let mut failures = 0u32;
     let mut ever_connected = false;
+    // The engine could not be reached since the stream last worked.
+    let mut outage = false;
     loop {
         layers.counters.attempt(Operation::Events);
-        let mut stream = layers.engine.events(labels::NAMESPACE.to_string(), since);
+        let mut stream = layers.engine.events(labels::NAMESPACE.to_string(), Some(since));
         layers.counters.update(|s| s.event_connects += 1);
-        // The stream is live once the engine accepted it; a reconnect
-        // resyncs, because events may have been lost in the gap.
+        // A reconnect resyncs, because events may have been lost in the
+        // gap; the list is also the proof that the engine answers again.
         if ever_connected {
             match layers
                 .run(Operation::List, Duration::from_secs(30), |e| {
@@ -103,31 +144,43 @@ pub(crate) async fn pump(
             {
                 Ok(listed) => {
                     layers.counters.update(|s| s.resyncs += 1);
-                    router.resync(&listed);
+                    router.resync(&listed, outage);
+                    outage = false;
                 }
-                Err(error) => tracing::warn!(%error, "resync after events reconnect failed"),
+                Err(error) => {
+                    tracing::warn!(%error, "resync after events reconnect failed");
+                    let unreachable = error.is_retryable();
+                    if unreachable && !outage {
+                        outage = true;
+                        router.broadcast(ContainerSignal::EngineAvailable(false));
+                    }
+                    failures += 1;
+                    tokio::time::sleep(reconnect_delay(failures, unreachable)).await;
+                    continue;
+                }
             }
         }
         ever_connected = true;
         let _ = connected.send(true);
         let mut delivered = false;
+        let mut unreachable = false;
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
-                    since = Some(event.time_nanos);
+                    since = event.time_nanos;
                     delivered = true;
                     router.route(event);
                 }
                 Err(error) => {
                     layers.counters.failure(&error);
                     tracing::warn!(%error, "events stream failed");
+                    unreachable = error.is_retryable();
                     break;
                 }
             }
         }
-        let _ = connected.send(false);
         failures = if delivered { 0 } else { failures + 1 };
-        tokio::time::sleep(reconnect_delay(failures)).await;
+        tokio::time::sleep(reconnect_delay(failures, unreachable)).await;
     }
 }
 
@@ -137,7 +190,17 @@ mod tests {
 
     #[test]
     fn reconnect_delays_grow_to_five_seconds() {
-        let delays: Vec<u128> = (0..9).map(|n| reconnect_delay(n).as_millis()).collect();
+        let delays: Vec<u128> = (0..9)
+            .map(|n| reconnect_delay(n, false).as_millis())
+            .collect();
         assert_eq!(delays, [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+    }
+
+    #[test]
+    fn an_engine_that_refuses_connections_is_tried_every_half_second_at_most() {
+        let delays: Vec<u128> = (0..5)
+            .map(|n| reconnect_delay(n, true).as_millis())
+            .collect();
+        assert_eq!(delays, [100, 200, 400, 500, 500]);
     }
 }

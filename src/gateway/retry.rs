@@ -39,9 +39,8 @@ impl RetryPolicy {
     /// The wait before retry `attempt` (0-based): uniform in `[0, min(cap,
     /// base × 2^attempt)]` ("full jitter"), with `sample` uniform in `[0, 1)`.
     pub fn delay(&self, attempt: u32, sample: f64) -> Duration {
-        let ceiling = self.base.as_secs_f64() * 2f64.powi(attempt.min(64) as i32);
-        let ceiling = ceiling.min(self.cap.as_secs_f64());
-        Duration::from_secs_f64(ceiling * sample.clamp(0.0, 1.0))
+        let ceiling = crate::policy::exponential(self.base, 2.0, attempt, self.cap);
+        ceiling.mul_f64(sample.clamp(0.0, 1.0))
     }
 }
 

@@ -42,18 +42,32 @@ impl Default for Backoff {
     }
 }
 
+/// `initial × factor^attempt`, capped at `cap`: the one exponential of the
+/// crate (restart backoff, the gateway's retries, events reconnects), which
+/// never overflows or panics whatever its inputs (a NaN or negative product
+/// reads as the cap or zero).
+pub fn exponential(initial: Duration, factor: f64, attempt: u32, cap: Duration) -> Duration {
+    if initial.is_zero() {
+        return Duration::ZERO; // 0 × factor^huge would be 0 × ∞, not a number
+    }
+    let secs = initial.as_secs_f64() * factor.powi(attempt.min(1024) as i32);
+    let capped = if secs.is_nan() {
+        cap.as_secs_f64()
+    } else {
+        secs.clamp(0.0, cap.as_secs_f64())
+    };
+    Duration::try_from_secs_f64(capped).unwrap_or(cap)
+}
+
 impl Backoff {
     /// The delay before restart number `attempt` (0-based) of a run of quick
     /// failures. `jitter_sample` is a uniform number in `[0, 1)`; 0.5 means
     /// no jitter. The result never exceeds `max`.
     pub fn delay(&self, attempt: u32, jitter_sample: f64) -> Duration {
-        if self.initial.is_zero() {
-            return Duration::ZERO; // 0 × factor^huge would be 0 × ∞, not a number
-        }
-        let base = self.initial.as_secs_f64() * self.factor.powi(attempt.min(1024) as i32);
+        let base = exponential(self.initial, self.factor, attempt, self.max);
         let spread = 1.0 + self.jitter * (2.0 * jitter_sample.clamp(0.0, 1.0) - 1.0);
-        let secs = (base * spread).min(self.max.as_secs_f64());
-        Duration::from_secs_f64(secs.max(0.0))
+        let secs = (base.as_secs_f64() * spread).clamp(0.0, self.max.as_secs_f64());
+        Duration::try_from_secs_f64(secs).unwrap_or(self.max)
     }
 
     /// Problems with these settings as (field, message), for validation.

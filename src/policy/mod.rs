@@ -6,7 +6,7 @@ mod decide;
 mod intensity;
 mod restart_policy;
 
-pub use self::backoff::Backoff;
-pub use self::decide::{Decision, ExitFacts, RestartHistory, decide};
+pub use self::backoff::{Backoff, exponential};
+pub use self::decide::{Decision, ExitFacts, RestartHistory, decide, describe_exit};
 pub use self::intensity::IntensityLimit;
 pub use self::restart_policy::RestartPolicy;

@@ -28,7 +28,7 @@ impl Handler<ListUnits> for Registry {
         let gateway = self.gateway.clone();
         let namespace = self.namespace.clone();
         let units: Vec<_> = self.units.values().cloned().collect();
-        let gone = |_| UnitError::Gone("gateway".into());
+        let gone = |_| UnitError::GatewayGone;
         Box::pin(async move {
             let listed = gateway
                 .send(ListContainers {
@@ -80,7 +80,7 @@ pub async fn describe_container(
     id: String,
     images: &mut ImageCache,
 ) -> Result<Option<ContainerDetails>, UnitError> {
-    let gone = |_| UnitError::Gone("gateway".into());
+    let gone = |_| UnitError::GatewayGone;
     let inspect = match gateway.send(InspectContainer { id }).await.map_err(gone)? {
         Ok(inspect) => inspect,
         Err(EngineError::ContainerNotFound(_)) => return Ok(None),

@@ -4,7 +4,7 @@
 
 mod list;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -14,8 +14,13 @@ use tokio::sync::oneshot;
 use crate::engine::ContainerSnapshot;
 use crate::gateway::{EventRouter, Gateway, ListContainers};
 use crate::labels;
+use crate::record::PhaseRecord;
 use crate::spec::{UnitSpec, validate};
-use crate::unit::{Detach, EventBus, Flows, Unit, UnitCommand, UnitError, UnitEvent, UnitInit};
+use crate::unit::machine::Adoption;
+use crate::unit::{
+    Detach, EventBus, Flows, Origin, RestartMode, StopForShutdown, Unit, UnitCommand, UnitError,
+    UnitEvent, UnitInit,
+};
 
 /// The Registry actor of one namespace.
 pub struct Registry {
@@ -24,7 +29,7 @@ pub struct Registry {
     router: Arc<EventRouter>,
     bus: Arc<EventBus>,
     units: HashMap<String, Addr<Unit>>,
-    in_place_restarts: bool,
+    restart_mode: RestartMode,
 }
 
 impl Registry {
@@ -37,25 +42,18 @@ impl Registry {
             router,
             bus: Arc::default(),
             units: HashMap::new(),
-            in_place_restarts: false,
+            restart_mode: RestartMode::Replace,
         }
     }
 
-    /// Restart units by starting their container again, because a phase
-    /// record keeps the restart counts (see [`crate::record`]).
-    pub fn restart_in_place(mut self, in_place: bool) -> Self {
-        self.in_place_restarts = in_place;
+    /// How units restart: [`RestartMode::InPlace`] needs a phase record to
+    /// keep the restart counts (see [`crate::record`]).
+    pub fn restart_mode(mut self, mode: RestartMode) -> Self {
+        self.restart_mode = mode;
         self
     }
 
-    fn spawn_unit(
-        &mut self,
-        spec: UnitSpec,
-        adopted: Option<ContainerSnapshot>,
-        stopped_by_hand: bool,
-        recorded_restarts: Option<(u32, Option<i64>)>,
-        first_start: Option<oneshot::Sender<Result<(), UnitError>>>,
-    ) -> Addr<Unit> {
+    fn spawn_unit(&mut self, spec: UnitSpec, origin: Origin) -> Addr<Unit> {
         let name = spec.name.clone();
         let container_name = labels::container_name(&self.namespace, &name);
         let flows = Flows {
@@ -67,11 +65,8 @@ impl Registry {
             flows,
             bus: Arc::clone(&self.bus),
             spec,
-            adopted,
-            stopped_by_hand,
-            in_place_restarts: self.in_place_restarts,
-            recorded_restarts,
-            first_start,
+            origin,
+            mode: self.restart_mode,
         })
         .start();
         self.router.insert(container_name, unit.clone().recipient());
@@ -100,10 +95,9 @@ impl Actor for Registry {
 #[derive(Debug, Default, Message)]
 #[rtype(result = "Result<AdoptReport, UnitError>")]
 pub struct Adopt {
-    /// Units the phase record says were stopped by hand: they stay stopped.
-    pub stopped_by_hand: HashSet<String>,
-    /// Restart counts and last exit codes from the phase record, by unit.
-    pub recorded_restarts: HashMap<String, (u32, Option<i64>)>,
+    /// What the phase record says of each unit (stopped by hand stays
+    /// stopped, a shutdown's stop starts again, counts carry on).
+    pub recorded: HashMap<String, PhaseRecord>,
 }
 
 /// What adoption found.
@@ -118,20 +112,20 @@ pub struct AdoptReport {
 impl Handler<Adopt> for Registry {
     type Result = ResponseActFuture<Self, Result<AdoptReport, UnitError>>;
 
-    fn handle(&mut self, adopt: Adopt, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, mut adopt: Adopt, _: &mut Context<Self>) -> Self::Result {
         let list = self.gateway.send(ListContainers {
             namespace: self.namespace.clone(),
         });
         Box::pin(list.into_actor(self).map(move |listed, act, _| {
-            let listed = listed.map_err(|_| UnitError::Gone("gateway".into()))??;
+            let listed = listed.map_err(|_| UnitError::GatewayGone)??;
             let mut report = AdoptReport::default();
             for snapshot in listed {
                 match adoptable(&act.namespace, &snapshot) {
                     Ok(spec) if !act.units.contains_key(&spec.name) => {
                         report.adopted.push(spec.name.clone());
-                        let stopped = adopt.stopped_by_hand.contains(&spec.name);
-                        let recorded = adopt.recorded_restarts.get(&spec.name).copied();
-                        act.spawn_unit(spec, Some(snapshot), stopped, recorded, None);
+                        let recorded = adopt.recorded.remove(&spec.name);
+                        let adoption = Adoption { snapshot, recorded };
+                        act.spawn_unit(spec, Origin::Adopted(Box::new(adoption)));
                     }
                     Ok(spec) => report.skipped.push((
                         snapshot.name,
@@ -186,7 +180,7 @@ impl Handler<AddUnit> for Registry {
         }
         let name = spec.name.clone();
         let (tx, rx) = oneshot::channel();
-        let unit = self.spawn_unit(spec, None, false, None, Some(tx));
+        let unit = self.spawn_unit(spec, Origin::Fresh { reply: tx });
         let registry = ctx.address();
         Box::pin(async move {
             let started = rx
@@ -339,7 +333,7 @@ impl Handler<Shutdown> for Registry {
         Box::pin(
             async move {
                 if mode == ShutdownMode::Stop {
-                    join_all(units.iter().map(|unit| unit.send(UnitCommand::Stop))).await;
+                    join_all(units.iter().map(|unit| unit.send(StopForShutdown))).await;
                 }
                 join_all(units.iter().map(|unit| unit.send(Detach))).await;
             }

@@ -9,11 +9,8 @@ use crate::engine::EngineError;
 use crate::engine::mapping::ContainerDetails;
 use crate::spec::{SpecProblem, UnitSpec};
 
-/// The unit state machine's states.
-///
-/// pending → pulling → creating → starting → running → exited →
-/// backing-off → (creating → starting → running …) → stopping → stopped /
-/// removed, or failed (gave up, with the reason in the event).
+/// A unit's public state, derived from the phase of its machine (see
+/// ARCHITECTURE.md): what `list`, `ps` and every event show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UnitState {
@@ -35,6 +32,11 @@ pub enum UnitState {
     Stopping,
     /// It was stopped by hand; no policy restarts it.
     Stopped,
+    /// A supervisor's shutdown stopped it; the next supervisor starts it again.
+    StoppedByShutdown,
+    /// The engine does not answer; the unit carries on as soon as it does
+    /// (never counted as a failure or a restart).
+    WaitingForEngine,
     /// Its container was removed and the unit is gone.
     Removed,
     /// It gave up: the restart limit was reached or it could not be started.
@@ -54,6 +56,8 @@ impl UnitState {
             UnitState::BackingOff => "backing-off",
             UnitState::Stopping => "stopping",
             UnitState::Stopped => "stopped",
+            UnitState::StoppedByShutdown => "stopped-by-shutdown",
+            UnitState::WaitingForEngine => "waiting-for-engine",
             UnitState::Removed => "removed",
             UnitState::Failed => "failed",
         }
@@ -146,4 +150,18 @@ pub enum UnitError {
     /// The unit's actor is gone (the system is shutting down).
     #[error("unit {0} is no longer running")]
     Gone(String),
+    /// The engine gateway is gone (its supervisor shut down).
+    #[error("the engine gateway is no longer running")]
+    GatewayGone,
+    /// The namespace's registry is gone (its supervisor shut down).
+    #[error("the registry of namespace {0} is no longer running")]
+    RegistryGone(String),
+}
+
+impl UnitError {
+    /// Whether the engine did not answer (unreachable, transient, past its
+    /// deadline): a reason to wait for it, never to fail the unit.
+    pub fn is_engine_unavailable(&self) -> bool {
+        matches!(self, UnitError::Engine(error) if error.is_retryable())
+    }
 }

@@ -47,6 +47,10 @@ impl Containers {
         Some(removed)
     }
 
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut FakeContainer> {
+        self.by_id.values_mut()
+    }
+
     pub(crate) fn values(&self) -> impl Iterator<Item = &FakeContainer> {
         self.by_id.values()
     }

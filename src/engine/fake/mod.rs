@@ -6,10 +6,11 @@
 //! [`FakeEngine::crash`]ed.
 
 mod containers;
+mod lifecycle;
 mod ops;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,6 +61,9 @@ pub struct FakeEngine {
     clock: Arc<AtomicU64>,
     /// Bumped to end every open events stream (a dropped connection).
     stream_epoch: Arc<watch::Sender<u64>>,
+    log: Arc<Mutex<lifecycle::EventLog>>,
+    /// The engine takes no connections (stopped or crashed).
+    refusing: Arc<AtomicBool>,
 }
 
 impl Default for FakeEngine {
@@ -78,6 +82,8 @@ impl FakeEngine {
             next_id: Arc::new(AtomicU64::new(1)),
             clock: Arc::new(AtomicU64::new(1)),
             stream_epoch: Arc::new(watch::channel(0).0),
+            log: Arc::default(),
+            refusing: Arc::default(),
         };
         engine.add_image("busybox:latest");
         engine
@@ -174,11 +180,11 @@ impl FakeEngine {
     }
 
     fn emit(&self, container: &FakeContainer, kind: ContainerEventKind) {
-        let _ = self.events.send(ContainerEvent {
+        self.publish_event(ContainerEvent {
             id: container.id.clone(),
             name: container.name.clone(),
             kind,
-            time_nanos: self.clock.fetch_add(1, Ordering::SeqCst) as i64,
+            time_nanos: self.next_event_time(),
         });
     }
 
@@ -186,6 +192,9 @@ impl FakeEngine {
     fn enter(&self, operation: Operation) -> Result<std::sync::MutexGuard<'_, State>, RawFailure> {
         let mut state = self.state.lock().unwrap();
         *state.calls.entry(operation).or_default() += 1;
+        if self.refusing.load(Ordering::SeqCst) {
+            return Err(RawFailure::ConnectionRefused("connection refused".into()));
+        }
         match state
             .failures
             .get_mut(&operation)
@@ -361,31 +370,39 @@ impl Engine for FakeEngine {
     fn events(
         &self,
         label_filter: String,
-        _since: Option<i64>,
+        since: Option<i64>,
     ) -> BoxStream<'static, EngineResult<ContainerEvent>> {
-        if let Err(failure) = self.enter(Operation::Events) {
-            return futures::stream::once(future::ready(Err(classify(
-                Operation::Events,
-                "",
-                &failure,
-            ))))
-            .boxed();
-        }
         let _ = label_filter;
-        let mut epoch = self.stream_epoch.subscribe();
-        epoch.mark_unchanged();
-        event_stream(self.events.subscribe(), epoch)
+        let engine = self.clone();
+        // Lazy, as bollard's stream: nothing is subscribed until it is polled.
+        futures::stream::once(async move { engine.subscribe(since) })
+            .flat_map(|subscribed| match subscribed {
+                Ok(events) => events,
+                Err(failure) => futures::stream::once(future::ready(Err(classify(
+                    Operation::Events,
+                    "",
+                    &failure,
+                ))))
+                .boxed(),
+            })
+            .boxed()
+    }
+
+    fn probe(&self) -> BoxFuture<'static, EngineResult<()>> {
+        let subject = String::new();
+        classified(Operation::Ping, &subject, self.ping_raw())
     }
 }
 
 impl FakeEngine {
-    /// The events from now on until the streams are dropped, for the wire
-    /// server (counted as an events call).
-    pub(crate) fn event_feed(&self) -> Result<BoxStream<'static, ContainerEvent>, RawFailure> {
-        drop(self.enter(Operation::Events)?);
-        let mut epoch = self.stream_epoch.subscribe();
-        epoch.mark_unchanged();
-        Ok(event_stream(self.events.subscribe(), epoch)
+    /// The events from `since` on until the streams are dropped, for the
+    /// wire server (counted as an events call).
+    pub(crate) fn event_feed(
+        &self,
+        since: Option<i64>,
+    ) -> Result<BoxStream<'static, ContainerEvent>, RawFailure> {
+        Ok(self
+            .subscribe(since)?
             .filter_map(|item| future::ready(item.ok()))
             .boxed())
     }
@@ -438,7 +455,7 @@ mod tests {
     #[tokio::test]
     async fn an_exit_command_dies_right_after_start_with_its_code() {
         let engine = FakeEngine::new();
-        let mut events = engine.events(String::new(), None);
+        let mut events = engine.events(String::new(), Some(engine.next_event_time()));
         let id = engine
             .create_container("a".into(), body(&["exit", "3"]))
             .await
@@ -481,8 +498,35 @@ mod stream_tests {
     async fn dropping_event_streams_ends_the_open_ones() {
         let engine = FakeEngine::new();
         let mut events = engine.events(String::new(), None);
+        // Polled once, the stream is open (subscribing is lazy).
+        let quiet = tokio::time::timeout(Duration::from_millis(10), events.next()).await;
+        assert!(quiet.is_err(), "nothing happened yet");
         engine.drop_event_streams();
         let next = tokio::time::timeout(Duration::from_secs(1), events.next()).await;
         assert!(matches!(next, Ok(None)), "{next:?}");
+    }
+
+    #[tokio::test]
+    async fn a_stream_subscribes_when_polled_and_replays_from_since() {
+        let engine = FakeEngine::new();
+        let before = engine.next_event_time();
+        let mut late = engine.events(String::new(), None);
+        let mut replaying = engine.events(String::new(), Some(before));
+        let id = engine
+            .create_container_raw(
+                "a".into(),
+                ContainerCreateBody {
+                    image: Some("busybox:latest".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        engine.start_container_raw(id.clone()).unwrap();
+        // Asked for before the start, polled after it: the start happened
+        // before the subscription, so only a replay shows it.
+        let next = tokio::time::timeout(Duration::from_millis(50), late.next()).await;
+        assert!(next.is_err(), "a lazy stream misses what came before its first poll");
+        let replayed = replaying.next().await.unwrap().unwrap();
+        assert_eq!((replayed.id, replayed.kind), (id, ContainerEventKind::Started));
     }
 }

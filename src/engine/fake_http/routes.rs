@@ -158,7 +158,7 @@ pub(crate) async fn answer(
         (&Method::GET, ["images", rest @ .., "json"]) => engine
             .inspect_image_raw(rest.join("/"))
             .map(|image| json_response(StatusCode::OK, json!(image))),
-        (&Method::GET, ["events"]) => match engine.event_feed() {
+        (&Method::GET, ["events"]) => match engine.event_feed(since_nanos(&query)) {
             Ok(feed) => Ok(event_stream(feed)),
             Err(failure) => Err(failure),
         },
@@ -186,7 +186,7 @@ pub(crate) async fn answer(
 /// `wait`: the exit code once the container is not running (at once if it
 /// already exited).
 async fn wait_for_exit(engine: &FakeEngine, id: &str) -> Result<i64, RawFailure> {
-    let mut feed = engine.event_feed()?;
+    let mut feed = engine.event_feed(None)?;
     let inspect = engine.inspect_container_raw(id.to_string())?;
     let state = inspect.state.unwrap_or_default();
     let full_id = inspect.id.unwrap_or_default();
@@ -208,6 +208,14 @@ fn label_filter(query: &HashMap<String, String>) -> String {
         .and_then(|mut filters| filters.remove("label"))
         .and_then(|labels| labels.into_iter().next())
         .unwrap_or_default()
+}
+
+/// The events' `since` as Docker takes it (`seconds.nanoseconds`), in Unix nanoseconds.
+fn since_nanos(query: &HashMap<String, String>) -> Option<i64> {
+    let since = query.get("since")?;
+    let (secs, nanos) = since.split_once('.').unwrap_or((since, "0"));
+    let nanos = format!("{nanos:0<9}");
+    Some(secs.parse::<i64>().ok()? * 1_000_000_000 + nanos.get(..9)?.parse::<i64>().ok()?)
 }
 
 fn event_stream(feed: futures::stream::BoxStream<'static, ContainerEvent>) -> Response<Body> {
