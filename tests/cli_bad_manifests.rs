@@ -98,6 +98,11 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
             "stop_timeout",
         ),
         (
+            "backoff too long to compute",
+            unit("backoff = { initial = \"5124095576030431h\" }"),
+            "backoff.initial: ",
+        ),
+        (
             "bad restart word",
             unit("restart = \"sometimes\""),
             "restart",
