@@ -98,6 +98,11 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
             "stop_timeout",
         ),
         (
+            "sub-second stop timeout",
+            unit("stop_timeout = \"500ms\""),
+            "stop_timeout: must be whole seconds, at least 1s",
+        ),
+        (
             "backoff too long to compute",
             unit("backoff = { initial = \"5124095576030431h\" }"),
             "backoff.initial: ",

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
+use super::text::format_duration;
 use super::{Protocol, UnitSpec};
 use crate::labels::RESERVED_PREFIX;
 
@@ -11,7 +12,8 @@ use crate::labels::RESERVED_PREFIX;
 pub const MIN_MEMORY_BYTES: u64 = 6 << 20;
 /// Longest unit name accepted; the container name adds the namespace to it.
 pub const MAX_NAME_LEN: usize = 128;
-/// Longest grace period accepted for a stop.
+/// Longest grace period accepted for a stop; the shortest is 1 s, and it is
+/// whole seconds, as Docker's `StopTimeout` is.
 pub const MAX_STOP_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// One thing wrong with a spec: which field, and what is wrong with it.
@@ -164,7 +166,15 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
     for (field, message) in spec.intensity.problems() {
         problem(&format!("intensity.{field}"), message);
     }
-    if spec.stop_timeout > MAX_STOP_TIMEOUT {
+    if spec.stop_timeout < Duration::from_secs(1) || spec.stop_timeout.subsec_nanos() != 0 {
+        problem(
+            "stop_timeout",
+            format!(
+                "must be whole seconds, at least 1s (Docker counts the grace period in whole seconds), not {}",
+                format_duration(spec.stop_timeout)
+            ),
+        );
+    } else if spec.stop_timeout > MAX_STOP_TIMEOUT {
         problem("stop_timeout", "is longer than one hour".into());
     }
     if !is_signal(&spec.stop_signal) {
@@ -320,6 +330,44 @@ mod tests {
                 "stop_timeout"
             ]
         );
+    }
+
+    fn stop_timeout_problems(timeout: Duration) -> Vec<SpecProblem> {
+        validate(&UnitSpec::new("w", "i").stop_timeout(timeout))
+            .err()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_sub_second_stop_timeout_is_refused() {
+        for millis in [0, 1, 500, 999] {
+            let problems = stop_timeout_problems(Duration::from_millis(millis));
+            assert_eq!(problems.len(), 1, "{millis} ms");
+            assert_eq!(problems[0].field, "stop_timeout");
+            assert!(
+                problems[0].message.contains("whole seconds"),
+                "{}",
+                problems[0]
+            );
+        }
+    }
+
+    #[test]
+    fn a_fractional_stop_timeout_is_refused() {
+        let problems = stop_timeout_problems(Duration::from_millis(1500));
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("1500ms"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn a_stop_timeout_of_whole_seconds_up_to_an_hour_is_accepted() {
+        for secs in [1, 10, 3600] {
+            assert_eq!(
+                stop_timeout_problems(Duration::from_secs(secs)),
+                [],
+                "{secs} s"
+            );
+        }
     }
 
     #[test]
