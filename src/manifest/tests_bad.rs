@@ -13,6 +13,14 @@ fn head(rest: &str) -> String {
     format!("{HEAD}{rest}")
 }
 
+/// Unit `a` publishing `a` (line 5), then unit `b` publishing `b` (line 9).
+fn two_units(a: &str, b: &str) -> String {
+    let unit = |name: &str, ports: &str| {
+        format!("[[unit]]\nname = \"{name}\"\nimage = \"i\"\nports = {ports}\n")
+    };
+    head(&format!("{}{}", unit("a", a), unit("b", b)))
+}
+
 type Case = (
     &'static str,
     String,
@@ -85,6 +93,11 @@ fn cases() -> Vec<Case> {
         case("port out of range", unit("ports = [\"8080\", \"70000:80\"]"), (6, 18), web, Some("ports[1]"), "not a port number"),
         case("bad protocol", unit("ports = [\"80:80/sctp\"]"), (6, 10), web, Some("ports[0]"), "unknown protocol"),
         case("duplicate host ports", unit("ports = [\"8080:80\", \"8080:81\"]"), (6, 21), web, Some("ports[1]"), "published twice"),
+        case("0.0.0.0 beside a specific address", unit("ports = [\"0.0.0.0:8080:80\", \"127.0.0.1:8080:81\"]"), (6, 29), web, Some("ports[1]"), "published twice"),
+        case("host port of another unit", two_units("[\"18998:80\"]", "[\"18998:81\"]"), (9, 10), Some("b"), Some("ports[0]"), "already published by unit \"a\" (\"18998:80\", line 5)"),
+        case("specific address beside another unit's 0.0.0.0", two_units("[\"0.0.0.0:18998:80\"]", "[\"8080\", \"127.0.0.1:18998:81\"]"), (9, 18), Some("b"), Some("ports[1]"), "unit \"a\""),
+        case("[::] beside another unit's specific address", two_units("[\"127.0.0.1:18998:80\"]", "[\"[::]:18998:81\"]"), (9, 10), Some("b"), Some("ports[0]"), "unit \"a\""),
+        case("no address beside another unit's specific address", two_units("[\"127.0.0.1:18998:80/udp\"]", "[\"18998:81/udp\"]"), (9, 10), Some("b"), Some("ports[0]"), "18998/udp"),
         case("bad host address", unit("ports = [\"nothost:81:80\"]"), (6, 10), web, Some("ports[0]"), "is not an IP address"),
         case("relative volume", unit("volumes = [\"data:/data\"]"), (6, 12), web, Some("volumes[0]"), "is not absolute"),
         case("bad volume mode", unit("volumes = [\"/a:/b:rx\"]"), (6, 12), web, Some("volumes[0]"), "unknown mode"),

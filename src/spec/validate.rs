@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::text::format_duration;
-use super::{Protocol, UnitSpec};
+use super::{PortMapping, Protocol, UnitSpec};
 use crate::labels::RESERVED_PREFIX;
 
 /// Docker refuses memory limits below 6 MiB.
@@ -82,28 +83,26 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
         }
     }
 
-    let mut host_ports: HashMap<(u16, Protocol), Vec<Option<&str>>> = HashMap::new();
+    let mut host_ports: HashMap<(u16, Protocol), Vec<&PortMapping>> = HashMap::new();
     for (index, port) in spec.ports.iter().enumerate() {
         let field = format!("ports[{index}]");
         if port.internal == 0 {
             problem(&field, "container port 0 is not a port (1-65535)".into());
         }
         if let Some(ip) = &port.host_ip
-            && ip.parse::<std::net::IpAddr>().is_err()
+            && ip.parse::<IpAddr>().is_err()
         {
             problem(&field, format!("host address {ip:?} is not an IP address"));
         }
         if port.external == 0 {
             continue;
         }
-        let seen = host_ports
+        let same_number = host_ports
             .entry((port.external, port.protocol))
             .or_default();
-        let ip = port.host_ip.as_deref();
-        // No address means every address, which overlaps any specific one.
-        if seen
+        if same_number
             .iter()
-            .any(|other| other.is_none() || ip.is_none() || *other == ip)
+            .any(|other| host_ports_overlap(other, port))
         {
             problem(
                 &field,
@@ -113,7 +112,7 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
                 ),
             );
         }
-        seen.push(ip);
+        same_number.push(port);
     }
 
     for (index, volume) in spec.volumes.iter().enumerate() {
@@ -194,6 +193,33 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
     }
 }
 
+/// Whether `a` and `b` claim the same host port: one protocol, one port
+/// number (0, which lets the engine pick a free one, claims none) and
+/// addresses that overlap. No address, `0.0.0.0` and `::` bind every address
+/// and overlap any other; two specific addresses overlap when they are the
+/// same address, however written (`::1` and `0:0::1`, `::ffff:127.0.0.1` and
+/// `127.0.0.1`). Within a unit and across a manifest's units alike.
+pub fn host_ports_overlap(a: &PortMapping, b: &PortMapping) -> bool {
+    a.external != 0
+        && a.external == b.external
+        && a.protocol == b.protocol
+        && match (bound_address(a), bound_address(b)) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
+}
+
+/// The one address `port` binds, `None` when it binds every address. An
+/// address that does not parse (refused on its own) is compared as written.
+fn bound_address(port: &PortMapping) -> Option<Result<IpAddr, &str>> {
+    let text = port.host_ip.as_deref()?;
+    match text.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(ip) if ip.is_unspecified() => None,
+        Ok(ip) => Some(Ok(ip)),
+        Err(_) => Some(Err(text)),
+    }
+}
+
 fn is_signal(text: &str) -> bool {
     const NAMES: &[&str] = &[
         "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
@@ -211,7 +237,7 @@ fn is_signal(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::policy::{Backoff, IntensityLimit};
-    use crate::spec::{PortMapping, VolumeMount};
+    use crate::spec::VolumeMount;
 
     fn fields(spec: &UnitSpec) -> Vec<String> {
         validate(spec)
@@ -269,6 +295,51 @@ mod tests {
             .port("80".parse().unwrap())
             .port("81".parse().unwrap());
         assert_eq!(validate(&fine), Ok(()));
+    }
+
+    #[test]
+    fn an_unspecified_address_overlaps_a_specific_one_on_the_same_port() {
+        for (first, second) in [
+            ("0.0.0.0:8080:80", "127.0.0.1:8080:81"),
+            ("127.0.0.1:8080:80", "0.0.0.0:8080:81"),
+            ("[::]:8080:80", "127.0.0.1:8080:81"),
+            ("8080:80", "[::]:8080:81"),
+            ("0.0.0.0:8080:80", "[::]:8080:81"),
+            ("[::1]:8080:80", "[0:0::1]:8080:81"),
+        ] {
+            let spec = UnitSpec::new("w", "i")
+                .port(first.parse().unwrap())
+                .port(second.parse().unwrap());
+            assert_eq!(fields(&spec), ["ports[1]"], "{first} {second}");
+        }
+    }
+
+    #[test]
+    fn host_ports_overlap_on_a_shared_address_or_a_wildcard_only() {
+        #[rustfmt::skip]
+        let table = [
+            ("8080:80", "8080:81", true),
+            ("8080:80", "127.0.0.1:8080:80", true),
+            ("0.0.0.0:8080:80", "127.0.0.1:8080:80", true),
+            ("[::]:8080:80", "127.0.0.1:8080:80", true),
+            ("[::]:8080:80", "[::1]:8080:80", true),
+            ("0.0.0.0:8080:80", "[::]:8080:80", true),
+            ("[::ffff:0.0.0.0]:8080:80", "127.0.0.1:8080:80", true),
+            ("127.0.0.1:8080:80", "127.0.0.1:8080:81", true),
+            ("[::1]:8080:80", "[0:0::1]:8080:80", true),
+            ("[::ffff:127.0.0.1]:8080:80", "127.0.0.1:8080:80", true),
+            ("127.0.0.1:8080:80", "127.0.0.2:8080:80", false),
+            ("127.0.0.1:8080:80", "[::1]:8080:80", false),
+            ("8080:80", "8080:80/udp", false),
+            ("8080:80", "8081:80", false),
+            ("80", "80", false),
+            ("80", "0.0.0.0::80", false),
+        ];
+        for (a, b, overlap) in table {
+            let (a, b): (PortMapping, PortMapping) = (a.parse().unwrap(), b.parse().unwrap());
+            assert_eq!(host_ports_overlap(&a, &b), overlap, "{a:?} {b:?}");
+            assert_eq!(host_ports_overlap(&b, &a), overlap, "{b:?} {a:?}");
+        }
     }
 
     #[test]
