@@ -64,6 +64,13 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
             "ports[1]",
         ),
         (
+            "host port of another unit",
+            format!(
+                "{HEAD}[[unit]]\nname = \"a\"\nimage = \"i\"\nports = [\"18998:80\"]\n[[unit]]\nname = \"b\"\nimage = \"i\"\nports = [\"18998:81\"]\n"
+            ),
+            ":9:10: unit \"b\": ports[0]: host port 18998/tcp is already published by unit \"a\"",
+        ),
+        (
             "relative volume",
             unit("volumes = [\"data:/data\"]"),
             "volumes[0]",
@@ -96,6 +103,16 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
             "fractional duration",
             unit("stop_timeout = \"1.5s\""),
             "stop_timeout",
+        ),
+        (
+            "sub-second stop timeout",
+            unit("stop_timeout = \"500ms\""),
+            "stop_timeout: must be whole seconds, at least 1s",
+        ),
+        (
+            "backoff too long to compute",
+            unit("backoff = { initial = \"5124095576030431h\" }"),
+            "backoff.initial: ",
         ),
         (
             "bad restart word",

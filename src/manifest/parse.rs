@@ -10,8 +10,8 @@ use super::fields::{Field, Found, Scope, Seen, fields, kind};
 use super::policy::{PartialBackoff, PartialIntensity};
 use crate::policy::RestartPolicy;
 use crate::spec::text::{parse_port, parse_volume};
-use crate::spec::validate::is_valid_name;
-use crate::spec::{SpecProblem, UnitSpec, validate};
+use crate::spec::validate::{host_ports_overlap, is_valid_name};
+use crate::spec::{PortMapping, Protocol, SpecProblem, UnitSpec, validate};
 
 /// Keys at the top of a manifest.
 const TOP_KEYS: &[&str] = &["namespace", "defaults", "unit"];
@@ -130,6 +130,7 @@ pub(super) fn walk(text: &str, document: &Document<&str>, problems: &mut Vec<Fou
         problems,
         defaults: &defaults,
         names: HashMap::new(),
+        published: HashMap::new(),
         units: Vec::new(),
     };
     if let Some(entry) = entries.iter().find(|entry| entry.name == "unit") {
@@ -194,7 +195,19 @@ struct Walker<'a> {
     defaults: &'a Defaults,
     /// Unit name → offset of the first unit's `name` value.
     names: HashMap<String, usize>,
+    /// The host ports the units read so far publish, by number and protocol.
+    published: HashMap<(u16, Protocol), Vec<Published>>,
     units: Vec<UnitSpec>,
+}
+
+/// A port a unit publishes, as written.
+struct Published {
+    /// The unit's name, or `#3`.
+    unit: String,
+    port: PortMapping,
+    text: String,
+    /// Offset of the port's string.
+    at: usize,
 }
 
 impl Walker<'_> {
@@ -234,6 +247,8 @@ impl Walker<'_> {
         let mut settings = Settings::default();
         // Index in the manifest's array of each port and volume kept in the spec.
         let (mut port_index, mut volume_index) = (Vec::new(), Vec::new());
+        // Each port kept, with its index in the manifest, for the other units.
+        let mut own_ports = Vec::new();
         for entry in &entries {
             let (item, at) = (entry.item, entry.at);
             match entry.name {
@@ -249,6 +264,14 @@ impl Walker<'_> {
                     for (index, text, at) in list_items(&mut scope, "ports", entry) {
                         match parse_port(&text) {
                             Ok(port) => {
+                                let unit = scope.unit.clone().unwrap_or_default();
+                                let written = Published {
+                                    unit,
+                                    port: port.clone(),
+                                    text,
+                                    at,
+                                };
+                                own_ports.push((index, written));
                                 spec.ports.push(port);
                                 port_index.push(index);
                             }
@@ -312,7 +335,40 @@ impl Walker<'_> {
                 );
             }
         }
+        claim_host_ports(self.text, &mut self.published, &mut scope, own_ports);
         self.units.push(spec);
+    }
+}
+
+/// Reports each of a unit's host ports that an earlier unit publishes
+/// (on an overlapping address, see [`host_ports_overlap`]), then records
+/// them for the units after it. The same unit's repeats are
+/// `validate`'s to report.
+fn claim_host_ports(
+    text: &str,
+    published: &mut HashMap<(u16, Protocol), Vec<Published>>,
+    scope: &mut Scope<'_>,
+    ports: Vec<(usize, Published)>,
+) {
+    let key = |port: &PortMapping| (port.external, port.protocol);
+    let ports: Vec<_> = ports
+        .into_iter()
+        .filter(|(_, written)| written.port.external != 0)
+        .collect();
+    for (index, this) in &ports {
+        let earlier = published.get(&key(&this.port)).into_iter().flatten();
+        let mut overlapping = earlier.filter(|other| host_ports_overlap(&other.port, &this.port));
+        if let Some(other) = overlapping.next() {
+            let line = super::position(text, other.at).0;
+            let message = format!(
+                "host port {}/{} is already published by unit {:?} ({:?}, line {line})",
+                this.port.external, this.port.protocol, other.unit, other.text
+            );
+            scope.report(this.at, &format!("ports[{index}]"), message);
+        }
+    }
+    for (_, this) in ports {
+        published.entry(key(&this.port)).or_default().push(this);
     }
 }
 

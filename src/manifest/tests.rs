@@ -239,6 +239,45 @@ fn a_port_that_cannot_be_read_keeps_the_indices_of_the_others() {
     assert_eq!(fields, ["ports[0]", "ports[2]"]);
 }
 
+/// A manifest with one unit per entry of `ports`, named `u1`, `u2`, …, each publishing its ports.
+fn units_publishing(ports: &[&str]) -> String {
+    let mut text = "namespace = \"t\"\n".to_string();
+    for (index, ports) in ports.iter().enumerate() {
+        let n = index + 1;
+        text += &format!("[[unit]]\nname = \"u{n}\"\nimage = \"i\"\nports = {ports}\n");
+    }
+    text
+}
+
+#[test]
+fn units_may_share_a_port_number_on_distinct_addresses_or_protocols() {
+    let text = units_publishing(&[
+        r#"["127.0.0.1:18998:80", "18999:80", "8080"]"#,
+        r#"["127.0.0.2:18998:80", "18999:80/udp", "8080"]"#,
+        r#"["[::1]:18998:80"]"#,
+    ]);
+    let manifest = parse_manifest(&text, "units.toml").unwrap();
+    assert_eq!(manifest.units.len(), 3);
+}
+
+#[test]
+fn a_host_port_taken_by_an_earlier_unit_is_reported_at_each_later_one() {
+    let text = units_publishing(&[
+        r#"["18998:80"]"#,
+        r#"["127.0.0.1:18998:80"]"#,
+        r#"["[::]:18998:80"]"#,
+    ]);
+    let found = problems(&text);
+    let shown: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "units.toml:9:10: unit \"u2\": ports[0]: host port 18998/tcp is already published by unit \"u1\" (\"18998:80\", line 5)",
+            "units.toml:13:10: unit \"u3\": ports[0]: host port 18998/tcp is already published by unit \"u1\" (\"18998:80\", line 5)",
+        ]
+    );
+}
+
 #[test]
 fn a_bad_default_is_reported_once_not_once_per_unit() {
     let text = "namespace = \"t\"\n[defaults]\nstop_signal = \"NOPE\"\n[[unit]]\nname = \"a\"\nimage = \"i\"\n[[unit]]\nname = \"b\"\nimage = \"i\"\n";

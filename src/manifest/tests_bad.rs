@@ -13,6 +13,14 @@ fn head(rest: &str) -> String {
     format!("{HEAD}{rest}")
 }
 
+/// Unit `a` publishing `a` (line 5), then unit `b` publishing `b` (line 9).
+fn two_units(a: &str, b: &str) -> String {
+    let unit = |name: &str, ports: &str| {
+        format!("[[unit]]\nname = \"{name}\"\nimage = \"i\"\nports = {ports}\n")
+    };
+    head(&format!("{}{}", unit("a", a), unit("b", b)))
+}
+
 type Case = (
     &'static str,
     String,
@@ -85,6 +93,11 @@ fn cases() -> Vec<Case> {
         case("port out of range", unit("ports = [\"8080\", \"70000:80\"]"), (6, 18), web, Some("ports[1]"), "not a port number"),
         case("bad protocol", unit("ports = [\"80:80/sctp\"]"), (6, 10), web, Some("ports[0]"), "unknown protocol"),
         case("duplicate host ports", unit("ports = [\"8080:80\", \"8080:81\"]"), (6, 21), web, Some("ports[1]"), "published twice"),
+        case("0.0.0.0 beside a specific address", unit("ports = [\"0.0.0.0:8080:80\", \"127.0.0.1:8080:81\"]"), (6, 29), web, Some("ports[1]"), "published twice"),
+        case("host port of another unit", two_units("[\"18998:80\"]", "[\"18998:81\"]"), (9, 10), Some("b"), Some("ports[0]"), "already published by unit \"a\" (\"18998:80\", line 5)"),
+        case("specific address beside another unit's 0.0.0.0", two_units("[\"0.0.0.0:18998:80\"]", "[\"8080\", \"127.0.0.1:18998:81\"]"), (9, 18), Some("b"), Some("ports[1]"), "unit \"a\""),
+        case("[::] beside another unit's specific address", two_units("[\"127.0.0.1:18998:80\"]", "[\"[::]:18998:81\"]"), (9, 10), Some("b"), Some("ports[0]"), "unit \"a\""),
+        case("no address beside another unit's specific address", two_units("[\"127.0.0.1:18998:80/udp\"]", "[\"18998:81/udp\"]"), (9, 10), Some("b"), Some("ports[0]"), "18998/udp"),
         case("bad host address", unit("ports = [\"nothost:81:80\"]"), (6, 10), web, Some("ports[0]"), "is not an IP address"),
         case("relative volume", unit("volumes = [\"data:/data\"]"), (6, 12), web, Some("volumes[0]"), "is not absolute"),
         case("bad volume mode", unit("volumes = [\"/a:/b:rx\"]"), (6, 12), web, Some("volumes[0]"), "unknown mode"),
@@ -108,6 +121,10 @@ fn cases() -> Vec<Case> {
         case("duration without unit", unit("stop_timeout = \"10\""), (6, 16), web, Some("stop_timeout"), "\"10\" is not a duration"),
         case("fractional duration", unit("stop_timeout = \"1.5s\""), (6, 16), web, Some("stop_timeout"), "\"1.5s\" is not a duration"),
         case("duration as a number", unit("stop_timeout = 10"), (6, 16), web, Some("stop_timeout"), "must be a duration"),
+        case("sub-second stop timeout", unit("stop_timeout = \"500ms\""), (6, 16), web, Some("stop_timeout"), "whole seconds, at least 1s"),
+        case("zero stop timeout", unit("stop_timeout = \"0s\""), (6, 16), web, Some("stop_timeout"), "whole seconds"),
+        case("fractional stop timeout", unit("stop_timeout = \"1s500ms\""), (6, 16), web, Some("stop_timeout"), "1500ms"),
+        case("duration too long to hold", unit("stop_timeout = \"5124095576030432h\""), (6, 16), web, Some("stop_timeout"), "too long"),
         case("stop timeout over an hour", unit("stop_timeout = \"2h\""), (6, 16), web, Some("stop_timeout"), "longer than one hour"),
         case("bad stop signal", unit("stop_signal = \"SIGNOPE\""), (6, 15), web, Some("stop_signal"), "\"SIGNOPE\" is not a signal"),
         case("stop signal an array", unit("stop_signal = [\"TERM\"]"), (6, 15), web, Some("stop_signal"), "not an array"),
@@ -118,6 +135,11 @@ fn cases() -> Vec<Case> {
         case("bad backoff factor", unit("backoff = { factor = 0.5 }"), (6, 22), web, Some("backoff.factor"), "0.5 is outside 1-100"),
         case("backoff factor as text", unit("backoff = { factor = \"2\" }"), (6, 22), web, Some("backoff.factor"), "must be a number, not a string"),
         case("bad jitter in defaults", head("[defaults]\nbackoff = { jitter = 2.0 }\n[[unit]]\nname = \"a\"\nimage = \"i\"\n"), (3, 22), no_unit, Some("defaults.backoff.jitter"), "2 is outside 0-1"),
+        case("backoff initial over a day", unit("backoff = { initial = \"25h\", max = \"25h\" }"), (6, 23), web, Some("backoff.initial"), "longer than 24 hours"),
+        case("backoff max over a day", unit("backoff = { max = \"5124095576030431h\" }"), (6, 19), web, Some("backoff.max"), "longer than 24 hours"),
+        case("backoff reset over a day", unit("backoff = { reset_after = \"1441m\" }"), (6, 27), web, Some("backoff.reset_after"), "longer than 24 hours"),
+        case("backoff over a day in defaults", head("[defaults]\nbackoff = { initial = \"25h\", max = \"25h\" }\n[[unit]]\nname = \"a\"\nimage = \"i\"\n"), (3, 23), no_unit, Some("defaults.backoff.initial"), "longer than 24 hours"),
+        case("intensity window over a day", unit("intensity = { within = \"25h\" }"), (6, 24), web, Some("intensity.within"), "longer than 24 hours"),
         case("bad intensity window", unit("intensity = { within = \"0s\" }"), (6, 24), web, Some("intensity.within"), "must be longer than 0"),
         case("negative max restarts", unit("intensity = { max_restarts = -1 }"), (6, 30), web, Some("intensity.max_restarts"), "0 or more"),
     ]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::too_long;
 use crate::spec::text::duration_serde;
 
 /// Delays between restarts. Defaults follow Docker: 100 ms doubling to 60 s,
@@ -13,7 +14,8 @@ use crate::spec::text::duration_serde;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Backoff {
-    /// Delay before the first restart; 0 restarts at once (as supervisord
+    /// Delay before the first restart, at most [`super::MAX_POLICY_DURATION`]
+    /// like `max` and `reset_after`; 0 restarts at once (as supervisord
     /// and systemd's `RestartSec=0` can), and the intensity limit still ends
     /// a crash loop.
     #[serde(with = "duration_serde")]
@@ -66,18 +68,30 @@ impl Backoff {
     pub fn delay(&self, attempt: u32, jitter_sample: f64) -> Duration {
         let base = exponential(self.initial, self.factor, attempt, self.max);
         let spread = 1.0 + self.jitter * (2.0 * jitter_sample.clamp(0.0, 1.0) - 1.0);
-        let secs = (base.as_secs_f64() * spread).clamp(0.0, self.max.as_secs_f64());
-        Duration::try_from_secs_f64(secs).unwrap_or(self.max)
+        let secs = (base.as_secs_f64() * spread).min(self.max.as_secs_f64());
+        // Validation keeps every term small; should it not have run, a NaN
+        // or a number past what a `Duration` holds becomes `max`, not a panic.
+        Duration::try_from_secs_f64(secs.max(0.0))
+            .unwrap_or(self.max)
+            .min(self.max)
     }
 
     /// Problems with these settings as (field, message), for validation.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
+        if let Some(message) = too_long(self.initial) {
+            problems.push(("initial", message));
+        }
         if !(self.factor >= 1.0 && self.factor <= 100.0) {
             problems.push(("factor", format!("{} is outside 1-100", self.factor)));
         }
-        if self.max < self.initial {
+        if let Some(message) = too_long(self.max) {
+            problems.push(("max", message));
+        } else if self.max < self.initial {
             problems.push(("max", "is shorter than initial".to_string()));
+        }
+        if let Some(message) = too_long(self.reset_after) {
+            problems.push(("reset_after", message));
         }
         if !(0.0..=1.0).contains(&self.jitter) {
             problems.push(("jitter", format!("{} is outside 0-1", self.jitter)));
@@ -89,6 +103,7 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn no_jitter() -> Backoff {
         Backoff {
@@ -148,5 +163,106 @@ mod tests {
         };
         let fields: Vec<_> = bad.problems().into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, ["factor", "max", "jitter"]);
+    }
+
+    #[test]
+    fn a_backoff_longer_than_a_day_is_reported_field_by_field() {
+        let day = Duration::from_secs(24 * 3600);
+        let at_the_cap = Backoff {
+            initial: day,
+            max: day,
+            reset_after: day,
+            ..Backoff::default()
+        };
+        assert!(at_the_cap.problems().is_empty());
+        let over = day + Duration::from_millis(1);
+        let too_long = Backoff {
+            initial: over,
+            max: over,
+            reset_after: over,
+            ..Backoff::default()
+        };
+        let problems = too_long.problems();
+        let fields: Vec<_> = problems.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["initial", "max", "reset_after"]);
+        assert!(
+            problems.iter().all(|(_, m)| m.contains("24 hours")),
+            "{problems:?}"
+        );
+    }
+
+    /// Durations from nothing to the largest a `Duration` holds: the
+    /// issue's `5124095576030431h`, which once overflowed the delay, and a
+    /// count of seconds an `f64` rounds up, which once made it exceed `max`.
+    fn extreme_durations() -> [Duration; 7] {
+        [
+            Duration::ZERO,
+            Duration::from_nanos(1),
+            Duration::from_millis(100),
+            Duration::from_secs(24 * 3600),
+            Duration::from_secs(11_727_296_433_648_551),
+            Duration::from_secs(5_124_095_576_030_431 * 3600),
+            Duration::MAX,
+        ]
+    }
+
+    #[test]
+    fn the_delay_never_panics_and_never_exceeds_max_whatever_the_settings() {
+        let numbers = [
+            0.0,
+            0.1,
+            1.0,
+            2.0,
+            100.0,
+            -1.0,
+            1e300,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for initial in extreme_durations() {
+            for max in extreme_durations() {
+                for factor in numbers {
+                    for jitter in numbers {
+                        let backoff = Backoff {
+                            initial,
+                            factor,
+                            max,
+                            reset_after: Duration::ZERO,
+                            jitter,
+                        };
+                        for attempt in [0, 1, 63, 1024, u32::MAX] {
+                            for sample in numbers {
+                                let delay = backoff.delay(attempt, sample);
+                                assert!(delay <= max, "{backoff:?} {attempt} {sample}: {delay:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn any_duration() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            (any::<u64>(), 0..1_000_000_000u32).prop_map(|(s, n)| Duration::new(s, n)),
+            (0..=86_400_000u64).prop_map(Duration::from_millis),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_delay_is_a_duration_no_longer_than_max(
+            initial in any_duration(),
+            max in any_duration(),
+            factor in any::<f64>(),
+            jitter in any::<f64>(),
+            attempt in any::<u32>(),
+            sample in any::<f64>(),
+        ) {
+            let backoff = Backoff { initial, factor, max, reset_after: Duration::ZERO, jitter };
+            prop_assert!(backoff.delay(attempt, sample) <= max);
+        }
     }
 }

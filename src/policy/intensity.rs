@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::too_long;
 use crate::spec::text::duration_serde;
 
 /// At most `max_restarts` restarts within any `within` window.
@@ -15,7 +16,7 @@ use crate::spec::text::duration_serde;
 pub struct IntensityLimit {
     /// Restarts allowed inside one window; more fails the unit.
     pub max_restarts: u32,
-    /// Length of the sliding window.
+    /// Length of the sliding window, at most [`super::MAX_POLICY_DURATION`].
     #[serde(with = "duration_serde")]
     pub within: Duration,
 }
@@ -58,6 +59,8 @@ impl IntensityLimit {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         if self.within.is_zero() {
             vec![("within", "must be longer than 0".to_string())]
+        } else if let Some(message) = too_long(self.within) {
+            vec![("within", message)]
         } else {
             Vec::new()
         }
@@ -89,5 +92,19 @@ mod tests {
             within: Duration::from_secs(1),
         };
         assert!(limit.would_exceed(&VecDeque::new(), Instant::now()));
+    }
+
+    #[test]
+    fn a_window_longer_than_a_day_is_refused() {
+        let day = Duration::from_secs(24 * 3600);
+        let limit = |within| IntensityLimit {
+            max_restarts: 3,
+            within,
+        };
+        assert!(limit(day).problems().is_empty());
+        let problems = limit(day + Duration::from_millis(1)).problems();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].0, "within");
+        assert!(problems[0].1.contains("24 hours"), "{problems:?}");
     }
 }

@@ -143,8 +143,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 /// Parses a duration: one or more `<number><unit>` parts with units `ms`,
 /// `s`, `m`, `h` (`"100ms"`, `"10s"`, `"1m30s"`). A bare `"0"` is zero.
+/// A total past what a [`Duration`] holds is an error, never a panic or a
+/// silently shortened value; how long each setting may be is validation's call.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("{text:?} is not a duration such as \"100ms\", \"10s\" or \"1m30s\"");
+    let too_long = || format!("{text:?} is too long a duration");
     let text = text.trim();
     if text == "0" {
         return Ok(Duration::ZERO);
@@ -159,19 +162,26 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         if digits_end == 0 {
             return Err(bad());
         }
-        let number: u64 = rest[..digits_end].parse().map_err(|_| bad())?;
+        // Only digits: the one way this fails is a number past u64.
+        let number: u64 = rest[..digits_end].parse().map_err(|_| too_long())?;
         let after = &rest[digits_end..];
         let unit_end = after
             .find(|c: char| c.is_ascii_digit())
             .unwrap_or(after.len());
-        let part = match &after[..unit_end] {
-            "ms" => Duration::from_millis(number),
-            "s" => Duration::from_secs(number),
-            "m" => Duration::from_secs(number.saturating_mul(60)),
-            "h" => Duration::from_secs(number.saturating_mul(3600)),
+        let secs_per_unit = match &after[..unit_end] {
+            "ms" => None,
+            "s" => Some(1),
+            "m" => Some(60),
+            "h" => Some(3600),
             _ => return Err(bad()),
         };
-        total = total.saturating_add(part);
+        let part = match secs_per_unit {
+            None => Some(Duration::from_millis(number)),
+            Some(factor) => number.checked_mul(factor).map(Duration::from_secs),
+        };
+        total = part
+            .and_then(|part| total.checked_add(part))
+            .ok_or_else(too_long)?;
         rest = &after[unit_end..];
     }
     Ok(total)
@@ -329,5 +339,24 @@ mod tests {
             let d = Duration::from_millis(millis);
             assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
         }
+    }
+
+    #[test]
+    fn a_duration_too_long_to_hold_is_refused_not_saturated() {
+        for huge in [
+            "5124095576030432h",
+            "307445734561825861m",
+            "18446744073709551615s1s",
+            "18446744073709551616ms",
+            "99999999999999999999s",
+        ] {
+            let err = parse_duration(huge).unwrap_err();
+            assert!(err.contains("too long"), "{huge}: {err}");
+        }
+        // The longest that fits is read; validation, not parsing, refuses it.
+        assert_eq!(
+            parse_duration("5124095576030431h").unwrap(),
+            Duration::from_secs(5_124_095_576_030_431 * 3600)
+        );
     }
 }

@@ -2,16 +2,19 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{Protocol, UnitSpec};
+use super::text::format_duration;
+use super::{PortMapping, Protocol, UnitSpec};
 use crate::labels::RESERVED_PREFIX;
 
 /// Docker refuses memory limits below 6 MiB.
 pub const MIN_MEMORY_BYTES: u64 = 6 << 20;
 /// Longest unit name accepted; the container name adds the namespace to it.
 pub const MAX_NAME_LEN: usize = 128;
-/// Longest grace period accepted for a stop.
+/// Longest grace period accepted for a stop; the shortest is 1 s, and it is
+/// whole seconds, as Docker's `StopTimeout` is.
 pub const MAX_STOP_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// One thing wrong with a spec: which field, and what is wrong with it.
@@ -80,28 +83,26 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
         }
     }
 
-    let mut host_ports: HashMap<(u16, Protocol), Vec<Option<&str>>> = HashMap::new();
+    let mut host_ports: HashMap<(u16, Protocol), Vec<&PortMapping>> = HashMap::new();
     for (index, port) in spec.ports.iter().enumerate() {
         let field = format!("ports[{index}]");
         if port.internal == 0 {
             problem(&field, "container port 0 is not a port (1-65535)".into());
         }
         if let Some(ip) = &port.host_ip
-            && ip.parse::<std::net::IpAddr>().is_err()
+            && ip.parse::<IpAddr>().is_err()
         {
             problem(&field, format!("host address {ip:?} is not an IP address"));
         }
         if port.external == 0 {
             continue;
         }
-        let seen = host_ports
+        let same_number = host_ports
             .entry((port.external, port.protocol))
             .or_default();
-        let ip = port.host_ip.as_deref();
-        // No address means every address, which overlaps any specific one.
-        if seen
+        if same_number
             .iter()
-            .any(|other| other.is_none() || ip.is_none() || *other == ip)
+            .any(|other| host_ports_overlap(other, port))
         {
             problem(
                 &field,
@@ -111,7 +112,7 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
                 ),
             );
         }
-        seen.push(ip);
+        same_number.push(port);
     }
 
     for (index, volume) in spec.volumes.iter().enumerate() {
@@ -164,7 +165,15 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
     for (field, message) in spec.intensity.problems() {
         problem(&format!("intensity.{field}"), message);
     }
-    if spec.stop_timeout > MAX_STOP_TIMEOUT {
+    if spec.stop_timeout < Duration::from_secs(1) || spec.stop_timeout.subsec_nanos() != 0 {
+        problem(
+            "stop_timeout",
+            format!(
+                "must be whole seconds, at least 1s (Docker counts the grace period in whole seconds), not {}",
+                format_duration(spec.stop_timeout)
+            ),
+        );
+    } else if spec.stop_timeout > MAX_STOP_TIMEOUT {
         problem("stop_timeout", "is longer than one hour".into());
     }
     if !is_signal(&spec.stop_signal) {
@@ -181,6 +190,33 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
         Ok(())
     } else {
         Err(problems)
+    }
+}
+
+/// Whether `a` and `b` claim the same host port: one protocol, one port
+/// number (0, which lets the engine pick a free one, claims none) and
+/// addresses that overlap. No address, `0.0.0.0` and `::` bind every address
+/// and overlap any other; two specific addresses overlap when they are the
+/// same address, however written (`::1` and `0:0::1`, `::ffff:127.0.0.1` and
+/// `127.0.0.1`). Within a unit and across a manifest's units alike.
+pub fn host_ports_overlap(a: &PortMapping, b: &PortMapping) -> bool {
+    a.external != 0
+        && a.external == b.external
+        && a.protocol == b.protocol
+        && match (bound_address(a), bound_address(b)) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
+}
+
+/// The one address `port` binds, `None` when it binds every address. An
+/// address that does not parse (refused on its own) is compared as written.
+fn bound_address(port: &PortMapping) -> Option<Result<IpAddr, &str>> {
+    let text = port.host_ip.as_deref()?;
+    match text.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(ip) if ip.is_unspecified() => None,
+        Ok(ip) => Some(Ok(ip)),
+        Err(_) => Some(Err(text)),
     }
 }
 
@@ -201,7 +237,7 @@ fn is_signal(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::policy::{Backoff, IntensityLimit};
-    use crate::spec::{PortMapping, VolumeMount};
+    use crate::spec::VolumeMount;
 
     fn fields(spec: &UnitSpec) -> Vec<String> {
         validate(spec)
@@ -259,6 +295,51 @@ mod tests {
             .port("80".parse().unwrap())
             .port("81".parse().unwrap());
         assert_eq!(validate(&fine), Ok(()));
+    }
+
+    #[test]
+    fn an_unspecified_address_overlaps_a_specific_one_on_the_same_port() {
+        for (first, second) in [
+            ("0.0.0.0:8080:80", "127.0.0.1:8080:81"),
+            ("127.0.0.1:8080:80", "0.0.0.0:8080:81"),
+            ("[::]:8080:80", "127.0.0.1:8080:81"),
+            ("8080:80", "[::]:8080:81"),
+            ("0.0.0.0:8080:80", "[::]:8080:81"),
+            ("[::1]:8080:80", "[0:0::1]:8080:81"),
+        ] {
+            let spec = UnitSpec::new("w", "i")
+                .port(first.parse().unwrap())
+                .port(second.parse().unwrap());
+            assert_eq!(fields(&spec), ["ports[1]"], "{first} {second}");
+        }
+    }
+
+    #[test]
+    fn host_ports_overlap_on_a_shared_address_or_a_wildcard_only() {
+        #[rustfmt::skip]
+        let table = [
+            ("8080:80", "8080:81", true),
+            ("8080:80", "127.0.0.1:8080:80", true),
+            ("0.0.0.0:8080:80", "127.0.0.1:8080:80", true),
+            ("[::]:8080:80", "127.0.0.1:8080:80", true),
+            ("[::]:8080:80", "[::1]:8080:80", true),
+            ("0.0.0.0:8080:80", "[::]:8080:80", true),
+            ("[::ffff:0.0.0.0]:8080:80", "127.0.0.1:8080:80", true),
+            ("127.0.0.1:8080:80", "127.0.0.1:8080:81", true),
+            ("[::1]:8080:80", "[0:0::1]:8080:80", true),
+            ("[::ffff:127.0.0.1]:8080:80", "127.0.0.1:8080:80", true),
+            ("127.0.0.1:8080:80", "127.0.0.2:8080:80", false),
+            ("127.0.0.1:8080:80", "[::1]:8080:80", false),
+            ("8080:80", "8080:80/udp", false),
+            ("8080:80", "8081:80", false),
+            ("80", "80", false),
+            ("80", "0.0.0.0::80", false),
+        ];
+        for (a, b, overlap) in table {
+            let (a, b): (PortMapping, PortMapping) = (a.parse().unwrap(), b.parse().unwrap());
+            assert_eq!(host_ports_overlap(&a, &b), overlap, "{a:?} {b:?}");
+            assert_eq!(host_ports_overlap(&b, &a), overlap, "{b:?} {a:?}");
+        }
     }
 
     #[test]
@@ -320,6 +401,44 @@ mod tests {
                 "stop_timeout"
             ]
         );
+    }
+
+    fn stop_timeout_problems(timeout: Duration) -> Vec<SpecProblem> {
+        validate(&UnitSpec::new("w", "i").stop_timeout(timeout))
+            .err()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_sub_second_stop_timeout_is_refused() {
+        for millis in [0, 1, 500, 999] {
+            let problems = stop_timeout_problems(Duration::from_millis(millis));
+            assert_eq!(problems.len(), 1, "{millis} ms");
+            assert_eq!(problems[0].field, "stop_timeout");
+            assert!(
+                problems[0].message.contains("whole seconds"),
+                "{}",
+                problems[0]
+            );
+        }
+    }
+
+    #[test]
+    fn a_fractional_stop_timeout_is_refused() {
+        let problems = stop_timeout_problems(Duration::from_millis(1500));
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("1500ms"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn a_stop_timeout_of_whole_seconds_up_to_an_hour_is_accepted() {
+        for secs in [1, 10, 3600] {
+            assert_eq!(
+                stop_timeout_problems(Duration::from_secs(secs)),
+                [],
+                "{secs} s"
+            );
+        }
     }
 
     #[test]
