@@ -179,10 +179,44 @@ async fn sigterm_with_on_exit_stop_stops_everything() {
     up.signal("TERM");
     assert_eq!(up.wait_exit(), 0);
     for row in ps_when("t-cli-stop", |rows| {
-        rows.iter().all(|row| row["phase"] == "stopped")
+        rows.iter().all(|row| row["phase"] == "stopped-by-shutdown")
     }) {
         assert_eq!(row["status"], "exited", "{row}");
     }
+    // A shutdown's stop is not a stop by hand: the next `up` starts them.
+    let mut again = Up::start(&file, &[]);
+    again.wait_running(&["a", "b"]);
+    assert!(
+        ps("t-cli-stop")
+            .iter()
+            .all(|row| row["status"] == "running")
+    );
+    again.signal("INT");
+    assert_eq!(again.wait_exit(), 0);
+}
+
+#[actix::test]
+async fn the_demo_restarts_a_worker_that_exited_while_no_up_ran() {
+    if engine().await.is_none() {
+        return;
+    }
+    let _cleanup = Cleanup::new("t-demo");
+    let demo = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.toml"));
+    let mut up = Up::start(demo, &["-n", "t-demo"]);
+    up.wait_running(&["web", "worker"]);
+    // Ctrl-C leaves the containers running, as the README says.
+    up.signal("INT");
+    assert_eq!(up.wait_exit(), 0);
+    // The worker crashes while no supervisor runs.
+    docker(&["kill", "t-demo--worker"]);
+    let mut again = Up::start(demo, &["-n", "t-demo"]);
+    again.wait_for(&["adopted worker"]);
+    again.mark();
+    again.wait_for(&[" worker ", "running"]);
+    let state = docker(&["inspect", "-f", "{{.State.Status}}", "t-demo--worker"]);
+    assert_eq!(state.trim(), "running", "the worker runs again");
+    again.signal("INT");
+    assert_eq!(again.wait_exit(), 0);
 }
 
 #[actix::test]

@@ -258,6 +258,13 @@ impl EngineError {
         )
     }
 
+    /// Whether a remove met another removal of the same container already
+    /// under way ("removal of container … is already in progress"): for a
+    /// caller that wants it gone, that is success.
+    pub fn is_removal_in_progress(&self) -> bool {
+        matches!(self, EngineError::Conflict(message) if message.contains("already in progress"))
+    }
+
     /// A short name of the kind, for counters and logs.
     pub fn kind(&self) -> &'static str {
         match self {

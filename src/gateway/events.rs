@@ -127,31 +127,38 @@ pub(crate) async fn pump(
     let mut since: i64 = unix_nanos();
     let mut failures = 0u32;
     let mut ever_connected = false;
-    // The engine could not be reached since the stream last worked.
-    let mut outage = false;
+    // Units were told the engine is away, and not yet that it is back.
+    let mut announced_down = false;
     loop {
         layers.counters.attempt(Operation::Events);
-        let mut stream = layers.engine.events(labels::NAMESPACE.to_string(), Some(since));
+        let mut stream = layers
+            .engine
+            .events(labels::NAMESPACE.to_string(), Some(since));
         layers.counters.update(|s| s.event_connects += 1);
         // A reconnect resyncs, because events may have been lost in the
         // gap; the list is also the proof that the engine answers again.
         if ever_connected {
+            // One attempt: a failure is news (the engine is away), and
+            // this loop retries it at its own pace.
+            let mut list =
+                |e: &dyn crate::engine::Engine| e.list_containers(labels::NAMESPACE.to_string());
             match layers
-                .run(Operation::List, Duration::from_secs(30), |e| {
-                    e.list_containers(labels::NAMESPACE.to_string())
-                })
+                .attempt(Operation::List, Duration::from_secs(30), &mut list)
                 .await
             {
                 Ok(listed) => {
                     layers.counters.update(|s| s.resyncs += 1);
-                    router.resync(&listed, outage);
-                    outage = false;
+                    // The stream ended: most often the engine going away (a
+                    // restart can be over before an attempt sees it refuse),
+                    // so an exit found now is taken as the engine's.
+                    router.resync(&listed, true);
+                    announced_down = false;
                 }
                 Err(error) => {
                     tracing::warn!(%error, "resync after events reconnect failed");
                     let unreachable = error.is_retryable();
-                    if unreachable && !outage {
-                        outage = true;
+                    if unreachable && !announced_down {
+                        announced_down = true;
                         router.broadcast(ContainerSignal::EngineAvailable(false));
                     }
                     failures += 1;

@@ -49,25 +49,10 @@ impl Layers {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
-            self.limiter.acquire(operation.is_urgent()).await;
-            let permit = self
-                .in_flight
-                .acquire()
-                .await
-                .expect("the semaphore is never closed");
-            self.counters.attempt(operation);
-            let result = timeout(deadline, call(&*self.engine)).await.unwrap_or(Err(
-                EngineError::DeadlineExceeded {
-                    operation,
-                    after: deadline,
-                },
-            ));
-            drop(permit);
-            let error = match result {
+            let error = match self.attempt(operation, deadline, &mut call).await {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            self.counters.failure(&error);
             if !self.retry.should_retry(&error, attempt, started.elapsed()) {
                 return Err(error);
             }
@@ -76,6 +61,33 @@ impl Layers {
             sleep(self.retry.delay(attempt, rand::random())).await;
             attempt += 1;
         }
+    }
+
+    /// One attempt through the rate limit, the cap and the deadline, with no
+    /// retry: for a caller whose own loop decides what a failure means.
+    pub(crate) async fn attempt<T>(
+        &self,
+        operation: Operation,
+        deadline: Duration,
+        call: &mut impl FnMut(&dyn Engine) -> BoxFuture<'static, EngineResult<T>>,
+    ) -> EngineResult<T> {
+        self.limiter.acquire(operation.is_urgent()).await;
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        self.counters.attempt(operation);
+        let result = timeout(deadline, call(&*self.engine)).await.unwrap_or(Err(
+            EngineError::DeadlineExceeded {
+                operation,
+                after: deadline,
+            },
+        ));
+        if let Err(error) = &result {
+            self.counters.failure(error);
+        }
+        result
     }
 }
 

@@ -371,10 +371,7 @@ impl Handler<RemoveContainer> for Gateway {
                 .await;
             match removed {
                 Err(EngineError::ContainerNotFound(_)) => Ok(()),
-                // "removal of container … is already in progress"
-                Err(EngineError::Conflict(message)) if message.contains("already in progress") => {
-                    Ok(())
-                }
+                Err(error) if error.is_removal_in_progress() => Ok(()),
                 other => other,
             }
         })

@@ -66,7 +66,9 @@ impl Flows {
             }
             Work::Remove(id) => {
                 let remove = RemoveContainer { id, force: true };
-                Input::Done(Done::Removed(ask(gateway, remove).await.and_then(|r| Ok(r?))))
+                Input::Done(Done::Removed(
+                    ask(gateway, remove).await.and_then(|r| Ok(r?)),
+                ))
             }
             Work::Probe => match ask(gateway, ProbeEngine).await {
                 Ok(Ok(())) => Input::StoppedBy(StoppedBy::User),

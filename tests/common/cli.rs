@@ -68,6 +68,11 @@ impl Up {
         }
     }
 
+    /// The lines read since the last [`Up::mark`].
+    pub fn since_mark(&self) -> &[String] {
+        &self.seen[self.from..]
+    }
+
     /// From now on, `wait_for` only looks at lines printed after this call.
     pub fn mark(&mut self) {
         self.from = self.seen.len();

@@ -52,7 +52,7 @@ impl FakeEngine {
             log.events.pop_front();
         }
         log.events.push_back(event.clone());
-        let _ = self.events.send(event);
+        let _ = self.events.send((*self.stream_epoch.borrow(), event));
     }
 
     /// Subscribes now (not when the stream was asked for: bollard's stream
@@ -132,5 +132,49 @@ impl FakeEngine {
             self.exit(container, exit_code);
             self.emit(container, ContainerEventKind::Stopped);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bollard::models::ContainerCreateBody;
+    use futures::StreamExt;
+
+    use super::*;
+    use crate::engine::Engine;
+
+    #[tokio::test]
+    async fn a_graceful_stop_shows_each_running_container_stopped_then_ends_the_streams() {
+        let engine = FakeEngine::new();
+        let body = ContainerCreateBody {
+            image: Some("busybox:latest".into()),
+            ..Default::default()
+        };
+        let id = engine.create_container_raw("a".into(), body).unwrap();
+        engine.start_container_raw(id).unwrap();
+        let mut events = engine.events(String::new(), None);
+        let quiet = tokio::time::timeout(Duration::from_millis(10), events.next()).await;
+        assert!(quiet.is_err());
+        engine.stop_engine();
+        let mut kinds = Vec::new();
+        while let Some(event) = events.next().await {
+            kinds.push(event.unwrap().kind);
+        }
+        assert_eq!(
+            kinds,
+            [
+                ContainerEventKind::Killed {
+                    signal: "15".into()
+                },
+                ContainerEventKind::Died { exit_code: 143 },
+                ContainerEventKind::Stopped
+            ]
+        );
+        assert!(
+            engine.probe().await.is_err(),
+            "a stopped engine takes no connection"
+        );
     }
 }

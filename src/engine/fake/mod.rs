@@ -56,7 +56,8 @@ pub(crate) struct State {
 #[derive(Clone)]
 pub struct FakeEngine {
     state: Arc<Mutex<State>>,
-    events: broadcast::Sender<ContainerEvent>,
+    /// Every event, stamped with the stream epoch it was sent in.
+    events: broadcast::Sender<(u64, ContainerEvent)>,
     next_id: Arc<AtomicU64>,
     clock: Arc<AtomicU64>,
     /// Bumped to end every open events stream (a dropped connection).
@@ -408,23 +409,33 @@ impl FakeEngine {
     }
 }
 
-/// Events until the epoch changes (the connection "drops").
+/// Events until the epoch changes (the connection "drops"): those sent
+/// before the drop are delivered, as a connection delivers what it carried
+/// before its end; none sent after it.
 fn event_stream(
-    receiver: broadcast::Receiver<ContainerEvent>,
+    receiver: broadcast::Receiver<(u64, ContainerEvent)>,
     epoch: watch::Receiver<u64>,
 ) -> BoxStream<'static, EngineResult<ContainerEvent>> {
-    futures::stream::unfold((receiver, epoch), |(mut receiver, mut epoch)| async move {
-        loop {
-            tokio::select! {
-                _ = epoch.changed() => return None,
-                received = receiver.recv() => match received {
-                    Ok(event) => return Some((Ok(event), (receiver, epoch))),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
+    let subscribed = *epoch.borrow();
+    futures::stream::unfold(
+        (receiver, epoch),
+        move |(mut receiver, mut epoch)| async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    received = receiver.recv() => match received {
+                        Ok((sent, event)) if sent == subscribed => {
+                            return Some((Ok(event), (receiver, epoch)));
+                        }
+                        Ok(_) => return None,
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    },
+                    _ = epoch.changed() => return None,
+                }
             }
-        }
-    })
+        },
+    )
     .boxed()
 }
 
@@ -525,8 +536,14 @@ mod stream_tests {
         // Asked for before the start, polled after it: the start happened
         // before the subscription, so only a replay shows it.
         let next = tokio::time::timeout(Duration::from_millis(50), late.next()).await;
-        assert!(next.is_err(), "a lazy stream misses what came before its first poll");
+        assert!(
+            next.is_err(),
+            "a lazy stream misses what came before its first poll"
+        );
         let replayed = replaying.next().await.unwrap().unwrap();
-        assert_eq!((replayed.id, replayed.kind), (id, ContainerEventKind::Started));
+        assert_eq!(
+            (replayed.id, replayed.kind),
+            (id, ContainerEventKind::Started)
+        );
     }
 }

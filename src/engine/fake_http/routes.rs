@@ -158,7 +158,7 @@ pub(crate) async fn answer(
         (&Method::GET, ["images", rest @ .., "json"]) => engine
             .inspect_image_raw(rest.join("/"))
             .map(|image| json_response(StatusCode::OK, json!(image))),
-        (&Method::GET, ["events"]) => match engine.event_feed(since_nanos(&query)) {
+        (&Method::GET, ["events"]) => match engine.event_feed(since_nanos(query)) {
             Ok(feed) => Ok(event_stream(feed)),
             Err(failure) => Err(failure),
         },

@@ -8,9 +8,11 @@ use crate::spec::{UnitSpec, spec_hash};
 use crate::unit::state::{UnitError, UnitState};
 
 impl Machine {
-    pub(super) fn on_command(&mut self, command: Command, now: Now, out: &mut Vec<Effect>) {
+    pub(super) fn on_command(&mut self, command: Command, out: &mut Vec<Effect>) {
         if self.phase == Phase::Removed {
-            out.push(Effect::Answer(Err(UnitError::NotFound(self.spec.name.clone()))));
+            out.push(Effect::Answer(Err(UnitError::NotFound(
+                self.spec.name.clone(),
+            ))));
             return;
         }
         let running = matches!(self.phase, Phase::Running { .. });
@@ -51,7 +53,6 @@ impl Machine {
                 _ => out.push(Effect::Answer(Ok(()))),
             },
         }
-        let _ = now;
     }
 
     /// Whether the container may be running, so that a stop must reach the
@@ -60,9 +61,10 @@ impl Machine {
         self.container.is_some()
             && match &self.phase {
                 Phase::Running { .. } => true,
-                Phase::WaitingForEngine { then, .. } => {
-                    !matches!(then, super::Resume::Launch(Goal::Run) | super::Resume::Replace)
-                }
+                Phase::WaitingForEngine { then, .. } => !matches!(
+                    then,
+                    super::Resume::Launch(Goal::Run) | super::Resume::Replace
+                ),
                 _ => false,
             }
     }

@@ -64,7 +64,7 @@ impl Machine {
                     self.on_died(-1, now, out);
                 }
             }
-            ContainerEventKind::Started => self.on_started_elsewhere(event.id, now, out),
+            ContainerEventKind::Started => self.on_started_elsewhere(event.id, now),
         }
     }
 
@@ -104,7 +104,7 @@ impl Machine {
         }
     }
 
-    pub(super) fn on_stopped_by(&mut self, who: StoppedBy, now: Now, out: &mut Vec<Effect>) {
+    pub(super) fn on_stopped_by(&mut self, who: StoppedBy, out: &mut Vec<Effect>) {
         if self.phase != Phase::Probing {
             return;
         }
@@ -116,7 +116,7 @@ impl Machine {
             }
             StoppedBy::Engine => {
                 self.engine_down = true;
-                self.engine_stopped(now, out);
+                self.engine_stopped(out);
             }
             // Our own stops are answered by `Done::Stopped`, never probed.
             StoppedBy::Us => {}
@@ -126,8 +126,7 @@ impl Machine {
     /// The engine stopped the container (shutting down or restoring): no
     /// restart is counted. A policy that restarts anything brings it back as
     /// soon as the engine answers; `no` leaves it, as Docker does.
-    fn engine_stopped(&mut self, now: Now, out: &mut Vec<Effect>) {
-        let _ = now;
+    fn engine_stopped(&mut self, out: &mut Vec<Effect>) {
         if self.spec.restart == RestartPolicy::No {
             self.phase = Phase::Exited {
                 reason: "stopped by the engine; restart policy is \"no\"".into(),
@@ -175,8 +174,7 @@ impl Machine {
         }
     }
 
-    fn on_started_elsewhere(&mut self, id: String, now: Now, out: &mut Vec<Effect>) {
-        let _ = out;
+    fn on_started_elsewhere(&mut self, id: String, now: Now) {
         if matches!(
             self.phase,
             Phase::Exited { .. }
@@ -209,16 +207,14 @@ impl Machine {
         match self.phase.clone() {
             Phase::Running { .. } if !alive => {
                 if after_outage {
-                    self.engine_stopped(now, out);
+                    self.engine_stopped(out);
                 } else {
                     let code = ours.and_then(|s| s.exit_code).unwrap_or(-1);
                     self.signalled = false;
                     self.on_died(code, now, out);
                 }
             }
-            Phase::AwaitingStop { .. } | Phase::Probing if after_outage => {
-                self.engine_stopped(now, out)
-            }
+            Phase::AwaitingStop { .. } | Phase::Probing if after_outage => self.engine_stopped(out),
             Phase::WaitingForEngine { then, .. } => match (then, ours) {
                 (Resume::Launch(Goal::Run), Some(snapshot)) if alive => {
                     self.enter_running(snapshot.id, now, Some("running when the engine came back"));

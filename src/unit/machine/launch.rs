@@ -44,7 +44,7 @@ impl Machine {
         match self.phase.clone() {
             Phase::Launching { step, goal } => self.launch_step(step, goal, done, now, out),
             Phase::Stopping { then, .. } => match done {
-                Done::Stopped(Ok(())) => self.after_stop(then, now, out),
+                Done::Stopped(Ok(())) => self.after_stop(then, out),
                 Done::Stopped(Err(error)) => self.call_failed(error, resume_of(&then), out),
                 _ => {}
             },
@@ -100,7 +100,10 @@ impl Machine {
                 Ok(CreateOutcome::Stale(id)) if !replaced_stale => {
                     // An older container of this unit that was not cleaned up.
                     self.phase = Phase::Launching {
-                        step: Step::RemovingOld { id: id.clone(), stale: true },
+                        step: Step::RemovingOld {
+                            id: id.clone(),
+                            stale: true,
+                        },
                         goal,
                     };
                     out.push(Effect::Engine(Work::Remove(id)));
@@ -155,8 +158,7 @@ impl Machine {
     }
 
     /// What follows our own stop.
-    fn after_stop(&mut self, then: AfterStop, now: Now, out: &mut Vec<Effect>) {
-        let _ = now;
+    fn after_stop(&mut self, then: AfterStop, out: &mut Vec<Effect>) {
         match then {
             AfterStop::ByHand => {
                 self.phase = Phase::StoppedByHand {

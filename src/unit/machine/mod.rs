@@ -401,9 +401,9 @@ impl Machine {
             Input::Observed { seen, after_outage } => {
                 self.on_observed(seen, after_outage, now, &mut out)
             }
-            Input::Command(command) => self.on_command(command, now, &mut out),
+            Input::Command(command) => self.on_command(command, &mut out),
             Input::Done(done) => self.on_done(done, now, &mut out),
-            Input::StoppedBy(who) => self.on_stopped_by(who, now, &mut out),
+            Input::StoppedBy(who) => self.on_stopped_by(who, &mut out),
             Input::EngineAvailable(available) => self.on_engine(available, &mut out),
             Input::Timer(timer) => self.on_timer(timer, now, &mut out),
         }
@@ -452,17 +452,18 @@ impl Machine {
                 Step::Starting(_) => (UnitState::Starting, None),
             },
             Phase::Running { .. } => (UnitState::Running, self.running_reason.clone()),
-            Phase::AwaitingStop { facts } => (
-                UnitState::Exited,
-                Some(crate::policy::describe_exit(facts)),
-            ),
+            Phase::AwaitingStop { facts } => {
+                (UnitState::Exited, Some(crate::policy::describe_exit(facts)))
+            }
             Phase::Probing => (UnitState::Exited, reason("stopped outside stevedore")),
             Phase::Stopping { .. } | Phase::Removing => (UnitState::Stopping, None),
             Phase::BackingOff { reason: why, .. } => (UnitState::BackingOff, reason(why)),
             Phase::WaitingForEngine { error, .. } => (UnitState::WaitingForEngine, reason(error)),
             Phase::Exited { reason: why } => (UnitState::Exited, reason(why)),
             Phase::StoppedByHand { reason: why } => (UnitState::Stopped, reason(why)),
-            Phase::StoppedByShutdown => (UnitState::StoppedByShutdown, reason("stopped at shutdown")),
+            Phase::StoppedByShutdown => {
+                (UnitState::StoppedByShutdown, reason("stopped at shutdown"))
+            }
             Phase::Failed { reason: why } => (UnitState::Failed, reason(why)),
             Phase::Removed => (UnitState::Removed, None),
         }

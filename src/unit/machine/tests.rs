@@ -1,7 +1,6 @@
 //! Table tests of the unit machine, under paused time: every transition the
 //! issues name, and the inputs each phase ignores on purpose.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -198,7 +197,10 @@ async fn a_restart_by_replacement_removes_creates_and_starts() {
         panic!("a create follows the remove: {create:?}")
     };
     assert_eq!(carried.restart_count, 1, "the new labels carry the count");
-    assert_eq!(engine_work(&h.step(created("c2"))), [&Work::Start("c2".into())]);
+    assert_eq!(
+        engine_work(&h.step(created("c2"))),
+        [&Work::Start("c2".into())]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -210,7 +212,10 @@ async fn a_stop_in_the_wait_for_a_stop_event_is_not_undone_by_its_timer() {
     let stop = h.step(Input::Command(Command::Stop));
     assert!(stop.contains(&Effect::Cancel(Timer::StopEvent)));
     assert!(stop.contains(&Effect::Answer(Ok(()))));
-    assert!(engine_work(&stop).is_empty(), "the container already exited");
+    assert!(
+        engine_work(&stop).is_empty(),
+        "the container already exited"
+    );
     // A firing that raced the cancel changes nothing.
     assert!(h.step(Input::Timer(Timer::StopEvent)).is_empty());
     assert_eq!(h.state(), UnitState::Stopped);
@@ -236,7 +241,10 @@ async fn docker_kill_with_a_polite_signal_is_an_exit_once_no_stop_event_came() {
     h.event(killed("15"));
     h.event(died(143));
     let decided = h.step(Input::Timer(Timer::StopEvent));
-    assert!(matches!(decided[..], [Effect::Arm(Timer::Restart, _), ..]) || h.state() == UnitState::BackingOff);
+    assert!(
+        matches!(decided[..], [Effect::Arm(Timer::Restart, _), ..])
+            || h.state() == UnitState::BackingOff
+    );
     assert_eq!(h.machine.restart_count(), 1);
 }
 
@@ -283,7 +291,12 @@ async fn after_an_outage_an_exited_container_starts_again_and_the_replayed_stop_
     assert_eq!(engine_work(&back), [&Work::Start("c1".into())]);
     h.step(Input::Done(Done::Started(Ok(()))));
     // The restore's own kill, die and stop, replayed after the reconnect.
-    for kind in [killed("15"), killed("9"), died(137), ContainerEventKind::Stopped] {
+    for kind in [
+        killed("15"),
+        killed("9"),
+        died(137),
+        ContainerEventKind::Stopped,
+    ] {
         assert!(h.step(event_at("c1", kind, during_outage)).is_empty());
     }
     assert_eq!(h.state(), UnitState::Running);
@@ -380,25 +393,61 @@ async fn the_shutdowns_stop_is_its_own_phase_and_the_next_supervisor_starts_it()
         recorded: Some(recorded(UnitState::StoppedByShutdown)),
     }))));
     assert_eq!(engine_work(&adopt), [&Work::Start("c1".into())]);
-    assert_eq!(next.machine.restart_count(), 3, "the record's count carries on");
+    assert_eq!(
+        next.machine.restart_count(),
+        3,
+        "the record's count carries on"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn adoption_follows_the_record_and_the_container() {
     // (container state, recorded phase, expected public state after adoption)
     let table = [
-        (EngineState::Running, Some(UnitState::Running), UnitState::Running),
+        (
+            EngineState::Running,
+            Some(UnitState::Running),
+            UnitState::Running,
+        ),
         // Stopped by hand, then `docker start`ed while no supervisor ran.
-        (EngineState::Running, Some(UnitState::Stopped), UnitState::Running),
-        (EngineState::Exited, Some(UnitState::Stopped), UnitState::Stopped),
+        (
+            EngineState::Running,
+            Some(UnitState::Stopped),
+            UnitState::Running,
+        ),
+        (
+            EngineState::Exited,
+            Some(UnitState::Stopped),
+            UnitState::Stopped,
+        ),
         // A restart already counted, never carried out: carried out now.
-        (EngineState::Exited, Some(UnitState::BackingOff), UnitState::Starting),
-        (EngineState::Exited, Some(UnitState::WaitingForEngine), UnitState::Starting),
-        (EngineState::Exited, Some(UnitState::StoppedByShutdown), UnitState::Starting),
+        (
+            EngineState::Exited,
+            Some(UnitState::BackingOff),
+            UnitState::Starting,
+        ),
+        (
+            EngineState::Exited,
+            Some(UnitState::WaitingForEngine),
+            UnitState::Starting,
+        ),
+        (
+            EngineState::Exited,
+            Some(UnitState::StoppedByShutdown),
+            UnitState::Starting,
+        ),
         (EngineState::Created, None, UnitState::Starting),
-        (EngineState::Exited, Some(UnitState::Failed), UnitState::Failed),
+        (
+            EngineState::Exited,
+            Some(UnitState::Failed),
+            UnitState::Failed,
+        ),
         // Exited while no supervisor watched: the policy decides.
-        (EngineState::Exited, Some(UnitState::Running), UnitState::BackingOff),
+        (
+            EngineState::Exited,
+            Some(UnitState::Running),
+            UnitState::BackingOff,
+        ),
         (EngineState::Exited, None, UnitState::BackingOff),
     ];
     for (engine_state, phase, expected) in table {
@@ -442,7 +491,11 @@ async fn inputs_that_mean_nothing_in_a_phase_are_ignored() {
     let mut running = Harness::running(RestartPolicy::Always);
     let mut inputs = stray(&mut running);
     inputs.push(Input::EngineAvailable(true));
-    inputs.push(event_at("c1", ContainerEventKind::Started, running.wall + 10));
+    inputs.push(event_at(
+        "c1",
+        ContainerEventKind::Started,
+        running.wall + 10,
+    ));
     for input in inputs {
         let phase = running.phase().clone();
         assert!(running.step(input.clone()).is_empty(), "running: {input:?}");
@@ -454,7 +507,11 @@ async fn inputs_that_mean_nothing_in_a_phase_are_ignored() {
     stopped.step(Input::Done(Done::Stopped(Ok(()))));
     let mut inputs = stray(&mut stopped);
     inputs.push(event_at("c1", died(143), stopped.wall + 10));
-    inputs.push(event_at("c1", ContainerEventKind::Stopped, stopped.wall + 20));
+    inputs.push(event_at(
+        "c1",
+        ContainerEventKind::Stopped,
+        stopped.wall + 20,
+    ));
     inputs.push(Input::EngineAvailable(false));
     for input in inputs {
         let phase = stopped.phase().clone();
@@ -480,5 +537,4 @@ async fn the_public_state_is_the_phases_and_every_change_is_published_once() {
     }
     use UnitState::*;
     assert_eq!(states, [BackingOff, Starting, Running, Stopping, Stopped]);
-    let _ = HashMap::<(), ()>::new();
 }
