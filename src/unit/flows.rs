@@ -5,6 +5,7 @@ use actix::Addr;
 
 use super::machine::{Done, Input, StoppedBy, Work};
 use super::state::UnitError;
+use crate::engine::EngineResult;
 use crate::engine::mapping::create_body;
 use crate::gateway::{
     CreateContainer, Gateway, ProbeEngine, PullImage, RemoveContainer, StartContainer,
@@ -20,16 +21,18 @@ pub(crate) struct Flows {
     pub(crate) container_name: String,
 }
 
-async fn ask<M>(gateway: &Addr<Gateway>, message: M) -> Result<M::Result, UnitError>
+/// Sends one engine call to the gateway; a gateway gone and the engine's
+/// own error come back as one [`UnitError`].
+async fn ask<M, T>(gateway: &Addr<Gateway>, message: M) -> Result<T, UnitError>
 where
-    M: actix::Message + Send + 'static,
-    M::Result: Send,
+    M: actix::Message<Result = EngineResult<T>> + Send + 'static,
+    T: Send + 'static,
     Gateway: actix::Handler<M>,
 {
-    gateway
-        .send(message)
-        .await
-        .map_err(|_| UnitError::GatewayGone)
+    match gateway.send(message).await {
+        Ok(answer) => Ok(answer?),
+        Err(_) => Err(UnitError::GatewayGone),
+    }
 }
 
 impl Flows {
@@ -45,16 +48,14 @@ impl Flows {
                     namespace: self.namespace.clone(),
                     spec_hash: hash,
                 };
-                let created = ask(gateway, create).await.and_then(|r| Ok(r?));
-                Input::Done(Done::Created(created))
+                Input::Done(Done::Created(ask(gateway, create).await))
             }
             Work::Pull => {
                 let pull = PullImage { image: spec.image };
-                Input::Done(Done::Pulled(ask(gateway, pull).await.and_then(|r| Ok(r?))))
+                Input::Done(Done::Pulled(ask(gateway, pull).await))
             }
             Work::Start(id) => {
-                let started = ask(gateway, StartContainer { id }).await;
-                Input::Done(Done::Started(started.and_then(|r| Ok(r?))))
+                Input::Done(Done::Started(ask(gateway, StartContainer { id }).await))
             }
             Work::Stop(id) => {
                 // The stop signal was set at create; the engine kills after the grace period.
@@ -62,20 +63,17 @@ impl Flows {
                     id,
                     grace: spec.stop_timeout,
                 };
-                Input::Done(Done::Stopped(ask(gateway, stop).await.and_then(|r| Ok(r?))))
+                Input::Done(Done::Stopped(ask(gateway, stop).await))
             }
             Work::Remove(id) => {
                 let remove = RemoveContainer { id, force: true };
-                Input::Done(Done::Removed(
-                    ask(gateway, remove).await.and_then(|r| Ok(r?)),
-                ))
+                Input::Done(Done::Removed(ask(gateway, remove).await))
             }
             Work::Probe => match ask(gateway, ProbeEngine).await {
-                Ok(Ok(())) => Input::StoppedBy(StoppedBy::User),
-                // Refused, gone or mute: the engine is going down, and it made the stop.
-                Ok(Err(error)) if error.is_retryable() => Input::StoppedBy(StoppedBy::Engine),
-                Ok(Err(_)) => Input::StoppedBy(StoppedBy::User),
-                Err(_) => Input::StoppedBy(StoppedBy::Engine),
+                // Refused, mute or gone: the engine is going down, and it made the stop.
+                Err(UnitError::GatewayGone) => Input::StoppedBy(StoppedBy::Engine),
+                Err(error) if error.is_engine_unavailable() => Input::StoppedBy(StoppedBy::Engine),
+                Ok(()) | Err(_) => Input::StoppedBy(StoppedBy::User),
             },
         }
     }

@@ -79,21 +79,8 @@ impl Machine {
                 };
                 out.push(Effect::Engine(Work::Stop(id)));
             }
-            None => match then {
-                AfterStop::ByHand => {
-                    self.phase = Phase::StoppedByHand {
-                        reason: "stopped by request".into(),
-                    };
-                    out.push(Effect::Answer(Ok(())));
-                }
-                AfterStop::Shutdown => {
-                    self.phase = Phase::StoppedByShutdown;
-                    out.push(Effect::Answer(Ok(())));
-                }
-                AfterStop::Restart => self.launch(Goal::Run, false, out),
-                AfterStop::Replace => self.launch(Goal::Run, true, out),
-                AfterStop::Remove => self.remove(out),
-            },
+            // Nothing to stop: carry on as if the stop had answered.
+            None => self.after_stop(then, out),
         }
     }
 
@@ -174,18 +161,13 @@ impl Machine {
             };
         } else {
             // It exited while no supervisor watched: an exit like any other.
-            self.phase = Phase::Running {
-                id: snapshot.id,
-                since: now.at,
-            };
-            let code = snapshot.exit_code.unwrap_or(-1);
-            self.signalled = false;
+            let exit_code = snapshot.exit_code.unwrap_or(-1);
+            self.last_exit = Some(exit_code);
             let facts = crate::policy::ExitFacts {
-                exit_code: code,
+                exit_code,
                 oom_killed: false,
                 ran_for: std::time::Duration::ZERO,
             };
-            self.last_exit = Some(code);
             self.apply_exit(facts, now, out);
         }
     }

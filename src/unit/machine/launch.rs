@@ -158,7 +158,7 @@ impl Machine {
     }
 
     /// What follows our own stop.
-    fn after_stop(&mut self, then: AfterStop, out: &mut Vec<Effect>) {
+    pub(super) fn after_stop(&mut self, then: AfterStop, out: &mut Vec<Effect>) {
         match then {
             AfterStop::ByHand => {
                 self.phase = Phase::StoppedByHand {
