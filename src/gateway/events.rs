@@ -21,14 +21,10 @@ use crate::policy::exponential;
 pub enum ContainerSignal {
     /// Something happened to a container with the unit's name.
     Event(ContainerEvent),
-    /// After a reconnect: the container as a fresh list shows it (`None`:
-    /// no container has the unit's name any more).
-    Observed {
-        /// The container, if one has the unit's name.
-        seen: Option<ContainerSnapshot>,
-        /// The engine could not be reached for a while before this list.
-        after_outage: bool,
-    },
+    /// After the stream ended and came back (which may have been an engine
+    /// restart): the container as a fresh list shows it (`None`: no
+    /// container has the unit's name any more).
+    Observed(Option<ContainerSnapshot>),
     /// The engine stopped answering (`false`); it answers again once an
     /// `Observed` follows.
     EngineAvailable(bool),
@@ -81,12 +77,10 @@ impl EventRouter {
     }
 
     /// Tells every routed unit what `listed` shows of its container.
-    fn resync(&self, listed: &[ContainerSnapshot], after_outage: bool) {
+    fn resync(&self, listed: &[ContainerSnapshot]) {
         for route in self.routes.iter() {
             let seen = listed.iter().find(|c| &c.name == route.key()).cloned();
-            route
-                .value()
-                .do_send(ContainerSignal::Observed { seen, after_outage });
+            route.value().do_send(ContainerSignal::Observed(seen));
         }
     }
 }
@@ -151,7 +145,7 @@ pub(crate) async fn pump(
                     // The stream ended: most often the engine going away (a
                     // restart can be over before an attempt sees it refuse),
                     // so an exit found now is taken as the engine's.
-                    router.resync(&listed, true);
+                    router.resync(&listed);
                     announced_down = false;
                 }
                 Err(error) => {

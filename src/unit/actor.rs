@@ -193,9 +193,7 @@ impl Handler<ContainerSignal> for Unit {
     fn handle(&mut self, signal: ContainerSignal, ctx: &mut Context<Self>) {
         let input = match signal {
             ContainerSignal::Event(event) => Input::Event(event),
-            ContainerSignal::Observed { seen, after_outage } => {
-                Input::Observed { seen, after_outage }
-            }
+            ContainerSignal::Observed(seen) => Input::Observed(seen),
             ContainerSignal::EngineAvailable(available) => Input::EngineAvailable(available),
         };
         self.feed(input, ctx);

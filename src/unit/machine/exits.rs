@@ -190,11 +190,13 @@ impl Machine {
         }
     }
 
-    /// After an events reconnect: catch up with what a fresh list shows.
+    /// After an events gap: catch up with what a fresh list shows. The gap
+    /// may have been an engine restart (one can be over before a reconnect
+    /// attempt sees it refuse), so a container that stopped running in it
+    /// is taken as stopped by the engine.
     pub(super) fn on_observed(
         &mut self,
         seen: Option<ContainerSnapshot>,
-        after_outage: bool,
         now: Now,
         out: &mut Vec<Effect>,
     ) {
@@ -205,16 +207,8 @@ impl Machine {
             self.container = None;
         }
         match self.phase.clone() {
-            Phase::Running { .. } if !alive => {
-                if after_outage {
-                    self.engine_stopped(out);
-                } else {
-                    let code = ours.and_then(|s| s.exit_code).unwrap_or(-1);
-                    self.signalled = false;
-                    self.on_died(code, now, out);
-                }
-            }
-            Phase::AwaitingStop { .. } | Phase::Probing if after_outage => self.engine_stopped(out),
+            Phase::Running { .. } if !alive => self.engine_stopped(out),
+            Phase::AwaitingStop { .. } | Phase::Probing => self.engine_stopped(out),
             Phase::WaitingForEngine { then, .. } => match (then, ours) {
                 (Resume::Launch(Goal::Run), Some(snapshot)) if alive => {
                     self.enter_running(snapshot.id, now, Some("running when the engine came back"));

@@ -119,14 +119,10 @@ pub enum Input {
     Begin(Option<Box<Adoption>>),
     /// A container event from the engine's stream.
     Event(ContainerEvent),
-    /// What a list showed of the unit's container (after an events
-    /// reconnect); `after_outage` when the engine was unreachable in between.
-    Observed {
-        /// The container, or `None` when no container has the unit's name.
-        seen: Option<ContainerSnapshot>,
-        /// The engine did not answer for a while before this list.
-        after_outage: bool,
-    },
+    /// What a list showed of the unit's container (`None`: no container has
+    /// its name) after the events stream ended and came back, which may
+    /// have been the engine restarting.
+    Observed(Option<ContainerSnapshot>),
     /// A command from the handle.
     Command(Command),
     /// The engine call in flight answered.
@@ -398,9 +394,7 @@ impl Machine {
             Input::Begin(None) => self.launch(Goal::Run, false, &mut out),
             Input::Begin(Some(adoption)) => self.adopt(*adoption, now, &mut out),
             Input::Event(event) => self.on_event(event, now, &mut out),
-            Input::Observed { seen, after_outage } => {
-                self.on_observed(seen, after_outage, now, &mut out)
-            }
+            Input::Observed(seen) => self.on_observed(seen, now, &mut out),
             Input::Command(command) => self.on_command(command, &mut out),
             Input::Done(done) => self.on_done(done, now, &mut out),
             Input::StoppedBy(who) => self.on_stopped_by(who, &mut out),

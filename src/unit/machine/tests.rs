@@ -269,10 +269,11 @@ async fn a_stop_by_the_shutting_down_engine_waits_for_it_and_counts_no_restart()
     let verdict = h.step(Input::StoppedBy(StoppedBy::Engine));
     assert!(verdict.contains(&Effect::Arm(Timer::EngineRetry, ENGINE_RETRY)));
     assert_eq!(h.state(), UnitState::WaitingForEngine);
-    let back = h.step(Input::Observed {
-        seen: Some(snapshot("c1", EngineState::Exited, Some(143))),
-        after_outage: true,
-    });
+    let back = h.step(Input::Observed(Some(snapshot(
+        "c1",
+        EngineState::Exited,
+        Some(143),
+    ))));
     assert_eq!(engine_work(&back), [&Work::Start("c1".into())]);
     assert!(back.contains(&Effect::Cancel(Timer::EngineRetry)));
     h.step(Input::Done(Done::Started(Ok(()))));
@@ -284,10 +285,11 @@ async fn after_an_outage_an_exited_container_starts_again_and_the_replayed_stop_
     let mut h = Harness::running(RestartPolicy::UnlessStopped);
     let during_outage = h.wall + 1;
     assert!(h.step(Input::EngineAvailable(false)).is_empty());
-    let back = h.step(Input::Observed {
-        seen: Some(snapshot("c1", EngineState::Exited, Some(137))),
-        after_outage: true,
-    });
+    let back = h.step(Input::Observed(Some(snapshot(
+        "c1",
+        EngineState::Exited,
+        Some(137),
+    ))));
     assert_eq!(engine_work(&back), [&Work::Start("c1".into())]);
     h.step(Input::Done(Done::Started(Ok(()))));
     // The restore's own kill, die and stop, replayed after the reconnect.
@@ -306,10 +308,11 @@ async fn after_an_outage_an_exited_container_starts_again_and_the_replayed_stop_
 #[tokio::test(start_paused = true)]
 async fn an_engine_stop_leaves_a_unit_whose_policy_is_no_exited() {
     let mut h = Harness::running(RestartPolicy::No);
-    let back = h.step(Input::Observed {
-        seen: Some(snapshot("c1", EngineState::Exited, Some(143))),
-        after_outage: true,
-    });
+    let back = h.step(Input::Observed(Some(snapshot(
+        "c1",
+        EngineState::Exited,
+        Some(143),
+    ))));
     assert!(engine_work(&back).is_empty());
     assert_eq!(h.state(), UnitState::Exited);
 }
