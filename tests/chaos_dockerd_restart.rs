@@ -9,22 +9,8 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{IMAGE, docker, event_where, supervisor};
+use common::{EngineBack, IMAGE, docker, event_where, supervisor};
 use stevedore::{Backoff, RestartPolicy, UnitSpec, UnitState};
-
-/// Brings the engine back however the test ends.
-struct EngineBack;
-
-impl Drop for EngineBack {
-    fn drop(&mut self) {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/engine-up.sh");
-        let status = Command::new("bash")
-            .arg(script)
-            .status()
-            .expect("engine-up.sh runs");
-        assert!(status.success(), "the engine did not come back");
-    }
-}
 
 #[actix::test]
 async fn a_supervisor_outlives_a_dockerd_restart_and_brings_every_unit_back_once() {

@@ -12,28 +12,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::cli::{Up, manifest};
-use common::{Cleanup, IMAGE, docker, engine};
+use common::{Cleanup, EngineBack, IMAGE, docker, engine};
 
 const NAMESPACE: &str = "t-chaos-engine";
 const UNITS: usize = 10;
-
-fn engine_up() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/engine-up.sh");
-    let status = Command::new("bash")
-        .arg(script)
-        .status()
-        .expect("engine-up.sh runs");
-    assert!(status.success(), "the engine did not come back");
-}
-
-/// Brings the engine back however the test ends.
-struct EngineBack;
-
-impl Drop for EngineBack {
-    fn drop(&mut self) {
-        engine_up();
-    }
-}
 
 /// Waits (bounded) until no process named `name` is left: a process's end
 /// has no event to await from here.

@@ -9,32 +9,35 @@ mod common;
 use std::sync::Arc;
 
 use common::{event_where, quick_backoff};
+use futures::stream::BoxStream;
 use stevedore::engine::fake::FakeEngine;
-use stevedore::{RestartPolicy, Supervisor, SupervisorHandle, UnitSpec, UnitState};
+use stevedore::{RestartPolicy, Supervisor, SupervisorHandle, UnitEvent, UnitSpec, UnitState};
 
-async fn supervisor(engine: &FakeEngine) -> SupervisorHandle {
-    Supervisor::builder()
+/// A supervisor (as `up` runs it, with a phase record) whose units `a`, `b`
+/// and `c` run, and its events from then on.
+async fn three_running_units() -> (FakeEngine, SupervisorHandle, BoxStream<'static, UnitEvent>) {
+    let engine = FakeEngine::new();
+    let sup = Supervisor::builder()
         .namespace("ns")
         .engine(Arc::new(engine.clone()))
         .record_phases(true)
         .start()
         .await
-        .expect("supervisor starts on the fake engine")
-}
-
-async fn three_units(sup: &SupervisorHandle) {
+        .expect("supervisor starts on the fake engine");
     for name in ["a", "b", "c"] {
         let spec = UnitSpec::new(name, "busybox:latest")
             .restart(RestartPolicy::Always)
             .backoff(quick_backoff());
         sup.add(spec).await.unwrap();
     }
+    let events = sup.events().await;
+    (engine, sup, events)
 }
 
 /// Waits until each of the three units has sent an event that `wanted` accepts.
 async fn each_unit(
-    events: &mut (impl futures::StreamExt<Item = stevedore::UnitEvent> + Unpin),
-    wanted: impl Fn(&stevedore::UnitEvent) -> bool,
+    events: &mut BoxStream<'static, UnitEvent>,
+    wanted: impl Fn(&UnitEvent) -> bool,
 ) {
     let mut waiting: std::collections::BTreeSet<&str> = ["a", "b", "c"].into();
     while !waiting.is_empty() {
@@ -64,10 +67,7 @@ async fn assert_all_back(sup: &SupervisorHandle, engine: &FakeEngine) {
 
 #[actix::test]
 async fn a_graceful_engine_stop_is_not_a_stop_by_hand_and_every_unit_comes_back() {
-    let engine = FakeEngine::new();
-    let sup = supervisor(&engine).await;
-    three_units(&sup).await;
-    let mut events = sup.events().await;
+    let (engine, sup, mut events) = three_running_units().await;
     engine.stop_engine();
     each_unit(&mut events, |e| e.state == UnitState::WaitingForEngine).await;
     engine.start_engine();
@@ -81,10 +81,7 @@ async fn a_graceful_engine_stop_is_not_a_stop_by_hand_and_every_unit_comes_back(
 
 #[actix::test]
 async fn stops_made_by_a_restoring_engine_are_replayed_and_never_taken_as_by_hand() {
-    let engine = FakeEngine::new();
-    let sup = supervisor(&engine).await;
-    three_units(&sup).await;
-    let mut events = sup.events().await;
+    let (engine, sup, mut events) = three_running_units().await;
     engine.crash_engine();
     engine.restore_engine();
     each_unit(&mut events, |e| {
@@ -98,10 +95,7 @@ async fn stops_made_by_a_restoring_engine_are_replayed_and_never_taken_as_by_han
 #[actix::test]
 async fn a_docker_stop_after_the_engine_came_back_is_still_honoured() {
     use stevedore::engine::Engine;
-    let engine = FakeEngine::new();
-    let sup = supervisor(&engine).await;
-    three_units(&sup).await;
-    let mut events = sup.events().await;
+    let (engine, _sup, mut events) = three_running_units().await;
     engine.crash_engine();
     engine.restore_engine();
     each_unit(&mut events, |e| e.state == UnitState::Running).await;

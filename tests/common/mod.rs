@@ -160,3 +160,23 @@ pub fn quick_backoff() -> stevedore::Backoff {
         ..stevedore::Backoff::default()
     }
 }
+
+/// Starts the engine again with the project's own script (as CI does),
+/// and fails the test if it does not come back.
+pub fn engine_up() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/engine-up.sh");
+    let status = Command::new("bash")
+        .arg(script)
+        .status()
+        .expect("engine-up.sh runs");
+    assert!(status.success(), "the engine did not come back");
+}
+
+/// Brings the engine back however a test that stops it ends.
+pub struct EngineBack;
+
+impl Drop for EngineBack {
+    fn drop(&mut self) {
+        engine_up();
+    }
+}
