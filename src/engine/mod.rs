@@ -87,6 +87,15 @@ pub trait Engine: Send + Sync + 'static {
     ) -> BoxStream<'static, EngineResult<ContainerEvent>>;
 }
 
+/// Now in Unix nanoseconds: the scale of [`ContainerEvent::time_nanos`] and
+/// of the events' `since` (the engine stamps events with its wall clock).
+pub fn unix_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
 /// The engine's word for a container's state (`docker ps`'s STATUS column).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineState {

@@ -3,7 +3,7 @@
 //! `since` when it drops and followed by a full resync (one list call).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use actix::prelude::*;
 use dashmap::DashMap;
@@ -11,7 +11,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 
 use super::layers::Layers;
-use crate::engine::{ContainerEvent, ContainerSnapshot, Operation};
+use crate::engine::{ContainerEvent, ContainerSnapshot, Operation, unix_nanos};
 use crate::labels;
 use crate::policy::exponential;
 
@@ -96,14 +96,6 @@ pub(crate) fn reconnect_delay(failures: u32, engine_unreachable: bool) -> Durati
         Duration::from_secs(5)
     };
     exponential(Duration::from_millis(100), 2.0, failures, cap)
-}
-
-/// Now in Unix nanoseconds, the scale of the events' `since`.
-fn unix_nanos() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
 }
 
 /// Runs the events stream forever: deliver, and on a drop reconnect and resync.

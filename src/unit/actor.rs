@@ -7,7 +7,7 @@
 //! one object at once").
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use actix::prelude::*;
 use tokio::sync::oneshot;
@@ -51,13 +51,6 @@ pub struct Unit {
     reply: Option<oneshot::Sender<Result<(), UnitError>>>,
 }
 
-fn wall_nanos() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
-}
-
 impl Unit {
     /// A unit that will bring its container up, or adopt one.
     pub fn new(init: UnitInit) -> Self {
@@ -76,7 +69,7 @@ impl Unit {
     fn feed(&mut self, input: Input, ctx: &mut Context<Self>) {
         let now = Now {
             at: Instant::now(),
-            wall_nanos: wall_nanos(),
+            wall_nanos: crate::engine::unix_nanos(),
             jitter: rand::random(),
         };
         for effect in self.machine.step(input, now) {

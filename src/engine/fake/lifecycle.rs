@@ -4,7 +4,6 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -27,10 +26,7 @@ impl FakeEngine {
     /// engine stamps events, made strictly increasing so that every event
     /// has its own time.
     pub(super) fn next_event_time(&self) -> i64 {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
+        let wall = crate::engine::unix_nanos().max(0) as u64;
         let mut last = self.clock.load(Ordering::SeqCst);
         loop {
             let next = wall.max(last + 1);
