@@ -186,35 +186,31 @@ fn label_filters(label_filter: String) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), vec![label_filter])])
 }
 
+/// `_ping` through `docker` (whose pool decides which connection carries it).
+fn ping(docker: Docker) -> BoxFuture<'static, EngineResult<()>> {
+    async move {
+        docker
+            .ping()
+            .await
+            .map(drop)
+            .map_err(|e| failure(Operation::Ping, "", e))
+    }
+    .boxed()
+}
+
 impl Engine for DockerEngine {
     fn ping(&self) -> BoxFuture<'static, EngineResult<()>> {
-        let docker = self.docker.clone();
-        async move {
-            docker
-                .ping()
-                .await
-                .map(drop)
-                .map_err(|e| failure(Operation::Ping, "", e))
-        }
-        .boxed()
+        ping(self.docker.clone())
     }
 
     fn probe(&self) -> BoxFuture<'static, EngineResult<()>> {
-        let fresh = match self.endpoint.client() {
-            Some(Ok(docker)) => docker,
+        match self.endpoint.client() {
+            Some(Ok(fresh)) => ping(fresh),
             Some(Err(error)) => {
-                return futures::future::ready(Err(failure(Operation::Ping, "", error))).boxed();
+                futures::future::ready(Err(failure(Operation::Ping, "", error))).boxed()
             }
-            None => self.docker.clone(),
-        };
-        async move {
-            fresh
-                .ping()
-                .await
-                .map(drop)
-                .map_err(|e| failure(Operation::Ping, "", e))
+            None => ping(self.docker.clone()),
         }
-        .boxed()
     }
 
     fn list_containers(

@@ -401,7 +401,7 @@ impl Machine {
             Input::EngineAvailable(available) => self.on_engine(available, &mut out),
             Input::Timer(timer) => self.on_timer(timer, now, &mut out),
         }
-        self.finish(before, &mut out);
+        self.finish(before, now, &mut out);
         out
     }
 
@@ -465,7 +465,7 @@ impl Machine {
 
     /// Publishes the new view when it changed, and cancels the timer of a
     /// phase that was left.
-    fn finish(&mut self, before: Phase, out: &mut Vec<Effect>) {
+    fn finish(&mut self, before: Phase, now: Now, out: &mut Vec<Effect>) {
         if let Some(timer) = timer_of(&before)
             && timer_of(&self.phase) != Some(timer)
         {
@@ -474,7 +474,7 @@ impl Machine {
         let view = self.view();
         if view != self.published {
             let delay = match &self.phase {
-                Phase::BackingOff { .. } => self.pending_delay(out),
+                Phase::BackingOff { until, .. } => Some(until.saturating_duration_since(now.at)),
                 _ => None,
             };
             out.push(Effect::Publish {
@@ -484,13 +484,6 @@ impl Machine {
             });
             self.published = view;
         }
-    }
-
-    fn pending_delay(&self, out: &[Effect]) -> Option<Duration> {
-        out.iter().find_map(|effect| match effect {
-            Effect::Arm(Timer::Restart, delay) => Some(*delay),
-            _ => None,
-        })
     }
 
     /// Enters `Running` with `id`, which started (or was found running) now.
