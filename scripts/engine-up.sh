@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers and the test image exists. Idempotent:
-# installs docker.io and busybox-static when missing, starts dockerd when no
+# installs docker.io, busybox-static and procps when missing, starts dockerd when no
 # engine answers, and imports `stevedore-test:latest` from the host's static
 # busybox (no registry is reachable on these machines).
 set -euo pipefail
@@ -15,6 +15,9 @@ need_install=()
 command -v dockerd >/dev/null 2>&1 || need_install+=(docker.io)
 command -v docker >/dev/null 2>&1 || need_install+=(docker.io)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_install+=(busybox-static)
+# The tests signal processes (`kill`, `pkill`, `pgrep`): procps, absent from
+# a brand-new machine's image.
+command -v pkill >/dev/null 2>&1 || need_install+=(procps)
 if [ "${#need_install[@]}" -gt 0 ]; then
   log "installing ${need_install[*]}"
   $SUDO apt-get update -qq
