@@ -44,7 +44,7 @@ impl Machine {
                 _ if running => self.stop_then(AfterStop::Shutdown, out),
                 Phase::BackingOff { .. }
                 | Phase::AwaitingStop { .. }
-                | Phase::Probing
+                | Phase::Probing { .. }
                 | Phase::WaitingForEngine { .. } => {
                     self.phase = Phase::StoppedByShutdown;
                     out.push(Effect::Answer(Ok(())));

@@ -99,27 +99,35 @@ impl Machine {
                 | Phase::Exited { .. }
                 | Phase::Failed { .. }
         ) {
-            self.phase = Phase::Probing;
-            out.push(Effect::Engine(Work::Probe));
+            self.probe(None, out);
         }
     }
 
-    pub(super) fn on_stopped_by(&mut self, who: StoppedBy, out: &mut Vec<Effect>) {
-        if self.phase != Phase::Probing {
+    /// Asks whether the engine still takes connections; `unexplained` is
+    /// the exit to hand the policy if it does and no `stop` event came.
+    fn probe(&mut self, unexplained: Option<ExitFacts>, out: &mut Vec<Effect>) {
+        self.phase = Phase::Probing { unexplained };
+        out.push(Effect::Engine(Work::Probe));
+    }
+
+    pub(super) fn on_stopped_by(&mut self, who: StoppedBy, now: Now, out: &mut Vec<Effect>) {
+        let Phase::Probing { unexplained } = self.phase.clone() else {
             return;
-        }
-        match who {
-            StoppedBy::User => {
+        };
+        match (who, unexplained) {
+            (StoppedBy::User, None) => {
                 self.phase = Phase::StoppedByHand {
                     reason: "stopped outside stevedore (docker stop)".into(),
                 };
             }
-            StoppedBy::Engine => {
+            // The engine answers and no `stop` came: `docker kill -s`.
+            (StoppedBy::User, Some(facts)) => self.apply_exit(facts, now, out),
+            (StoppedBy::Engine, _) => {
                 self.engine_down = true;
                 self.engine_stopped(out);
             }
             // Our own stops are answered by `Done::Stopped`, never probed.
-            StoppedBy::Us => {}
+            (StoppedBy::Us, _) => {}
         }
     }
 
@@ -208,7 +216,7 @@ impl Machine {
         }
         match self.phase.clone() {
             Phase::Running { .. } if !alive => self.engine_stopped(out),
-            Phase::AwaitingStop { .. } | Phase::Probing => self.engine_stopped(out),
+            Phase::AwaitingStop { .. } | Phase::Probing { .. } => self.engine_stopped(out),
             Phase::WaitingForEngine { then, .. } => match (then, ours) {
                 (Resume::Launch(Goal::Run), Some(snapshot)) if alive => {
                     self.enter_running(snapshot.id, now, Some("running when the engine came back"));
@@ -226,13 +234,15 @@ impl Machine {
         }
     }
 
-    pub(super) fn on_timer(&mut self, timer: Timer, now: Now, out: &mut Vec<Effect>) {
+    pub(super) fn on_timer(&mut self, timer: Timer, out: &mut Vec<Effect>) {
         match (timer, self.phase.clone()) {
             (Timer::Restart, Phase::BackingOff { .. }) => {
                 let replace = self.mode == super::RestartMode::Replace;
                 self.launch(Goal::Run, replace, out);
             }
-            (Timer::StopEvent, Phase::AwaitingStop { facts }) => self.apply_exit(facts, now, out),
+            // No `stop` event in time: `docker kill -s`, unless the engine
+            // is shutting down (it can take seconds to send `stop` then).
+            (Timer::StopEvent, Phase::AwaitingStop { facts }) => self.probe(Some(facts), out),
             (Timer::EngineRetry, Phase::WaitingForEngine { then, .. }) => self.resume(then, out),
             // A timer of a phase already left (its cancel raced the firing).
             _ => {}

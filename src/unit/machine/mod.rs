@@ -268,8 +268,14 @@ pub enum Phase {
         /// What the exit looked like.
         facts: ExitFacts,
     },
-    /// A `stop` it did not make: asking whether the engine is shutting down.
-    Probing,
+    /// An outside signal or `stop` it did not make: asking whether the
+    /// engine is shutting down (then the engine made it).
+    Probing {
+        /// The exit, when no `stop` event came after it in time: if the
+        /// engine still answers, that exit was `docker kill -s`, for the
+        /// policy. `None`: a `stop` event came, so a person's `docker stop`.
+        unexplained: Option<ExitFacts>,
+    },
     /// Being stopped by this supervisor.
     Stopping {
         /// The container.
@@ -397,9 +403,9 @@ impl Machine {
             Input::Observed(seen) => self.on_observed(seen, now, &mut out),
             Input::Command(command) => self.on_command(command, &mut out),
             Input::Done(done) => self.on_done(done, now, &mut out),
-            Input::StoppedBy(who) => self.on_stopped_by(who, &mut out),
+            Input::StoppedBy(who) => self.on_stopped_by(who, now, &mut out),
             Input::EngineAvailable(available) => self.on_engine(available, &mut out),
-            Input::Timer(timer) => self.on_timer(timer, now, &mut out),
+            Input::Timer(timer) => self.on_timer(timer, &mut out),
         }
         self.finish(before, now, &mut out);
         out
@@ -449,7 +455,12 @@ impl Machine {
             Phase::AwaitingStop { facts } => {
                 (UnitState::Exited, Some(crate::policy::describe_exit(facts)))
             }
-            Phase::Probing => (UnitState::Exited, reason("stopped outside stevedore")),
+            Phase::Probing { unexplained: None } => {
+                (UnitState::Exited, reason("stopped outside stevedore"))
+            }
+            Phase::Probing {
+                unexplained: Some(facts),
+            } => (UnitState::Exited, Some(crate::policy::describe_exit(facts))),
             Phase::Stopping { .. } | Phase::Removing => (UnitState::Stopping, None),
             Phase::BackingOff { reason: why, .. } => (UnitState::BackingOff, reason(why)),
             Phase::WaitingForEngine { error, .. } => (UnitState::WaitingForEngine, reason(error)),

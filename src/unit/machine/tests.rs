@@ -240,12 +240,28 @@ async fn docker_kill_with_a_polite_signal_is_an_exit_once_no_stop_event_came() {
     let mut h = Harness::running(RestartPolicy::Always);
     h.event(killed("15"));
     h.event(died(143));
-    let decided = h.step(Input::Timer(Timer::StopEvent));
-    assert!(
-        matches!(decided[..], [Effect::Arm(Timer::Restart, _), ..])
-            || h.state() == UnitState::BackingOff
-    );
+    let probe = h.step(Input::Timer(Timer::StopEvent));
+    assert_eq!(engine_work(&probe), [&Work::Probe]);
+    let decided = h.step(Input::StoppedBy(StoppedBy::User));
+    assert!(decided.contains(&Effect::Arm(Timer::Restart, Duration::from_millis(100))));
+    assert_eq!(h.state(), UnitState::BackingOff);
     assert_eq!(h.machine.restart_count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shutting_down_engine_slow_to_send_stop_is_still_the_engines_stop() {
+    // 50 containers stopped at once: dockerd sent `stop` 1.5 s after `die`.
+    let mut h = Harness::running(RestartPolicy::Always);
+    h.event(killed("15"));
+    h.event(killed("9"));
+    h.event(died(137));
+    h.step(Input::Timer(Timer::StopEvent));
+    let verdict = h.step(Input::StoppedBy(StoppedBy::Engine));
+    assert!(verdict.contains(&Effect::Arm(Timer::EngineRetry, ENGINE_RETRY)));
+    assert_eq!(h.state(), UnitState::WaitingForEngine);
+    // The late `stop` means nothing any more.
+    assert!(h.event(ContainerEventKind::Stopped).is_empty());
+    assert_eq!(h.machine.restart_count(), 0);
 }
 
 #[tokio::test(start_paused = true)]
