@@ -16,7 +16,7 @@ use crate::util::{IMAGE, docker, have, machine_cpu_seconds, process_cpu_seconds,
 
 const UNITS: usize = 50;
 
-fn stevedore_binary() -> std::path::PathBuf {
+pub fn stevedore_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("own path");
     exe.parent()
         .and_then(|p| p.parent())
@@ -71,7 +71,7 @@ fn stevedore_up() -> (Duration, f64, Child) {
 }
 
 /// Ends a `stevedore up` the way a user would, and waits for it.
-fn end_up(mut up: Child) {
+pub fn end_up(mut up: Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &up.id().to_string()])
         .status();

@@ -2,13 +2,16 @@
 //! instead, in one run, several interleaved runs each, medians and ratios.
 //!
 //! cargo build --release && cargo run --release --features test-util --example bench -- all
-//! Scenarios: bringup, restart, adoption (with idle), scale, all.
+//! Scenarios: bringup, restart, adoption (with idle), scale, engine-restart
+//! (restarts the machine's dockerd), all. Only `all` rewrites BENCHMARKS.md;
+//! one scenario prints its rows.
 //! Options: --runs N (5), --restarts N (20), --engine-restarts N (8), --idle-seconds N (60).
 //! It installs nothing: it checks for the engine, the test image, the
 //! stevedore binary and docker-compose, and says how to get what is missing.
 
 mod adoption;
 mod bringup;
+mod engine_restart;
 mod heap;
 mod report;
 mod restart;
@@ -63,9 +66,17 @@ async fn main() {
     let scenario = args.get(1).cloned().unwrap_or_else(|| "all".into());
     let runs = option(&args, "--runs", 5);
     let wants = |name: &str| scenario == "all" || scenario == name;
-    if !["all", "bringup", "restart", "adoption", "scale"].contains(&scenario.as_str()) {
+    let known = [
+        "all",
+        "bringup",
+        "restart",
+        "adoption",
+        "scale",
+        "engine-restart",
+    ];
+    if !known.contains(&scenario.as_str()) {
         eprintln!(
-            "usage: bench [all|bringup|restart|adoption|scale] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N]"
+            "usage: bench [all|bringup|restart|adoption|scale|engine-restart] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N]"
         );
         std::process::exit(2);
     }
@@ -93,6 +104,10 @@ async fn main() {
         eprintln!("bench: adoption and idle…");
         let idle = Duration::from_secs(option(&args, "--idle-seconds", 60) as u64);
         adoption::run(200, runs, idle, &mut rows).await;
+    }
+    if wants("engine-restart") {
+        eprintln!("bench: engine restart (restarts dockerd)…");
+        engine_restart::run(runs, &mut rows).await;
     }
     if wants("scale") {
         eprintln!("bench: scale on the fake engine…");
@@ -127,6 +142,10 @@ async fn main() {
     let document = format!(
         "# Benchmarks\n\nProduced by `{command}` on {cores} cores ({cpu}), {engine}.\nMedians of interleaved runs; these machines are noisy, so read the ratios, not the absolute times.\n\n{table}\n"
     );
+    if scenario != "all" {
+        eprintln!("bench: one scenario: BENCHMARKS.md is left as it is (`all` rewrites it)");
+        return;
+    }
     let notes = std::fs::read_to_string("BENCHMARKS.notes.md").unwrap_or_default();
     std::fs::write("BENCHMARKS.md", document + &notes).expect("write BENCHMARKS.md");
     eprintln!("bench: table written to BENCHMARKS.md");
