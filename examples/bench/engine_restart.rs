@@ -1,4 +1,4 @@
-//! Scenario: 50 running units, dockerd stopped with SIGTERM (as `systemctl
+//! Scenario: 50 (`--units N`) running units, dockerd stopped with SIGTERM (as `systemctl
 //! restart docker` does) and launched again; the time from launching it
 //! until all 50 run. `stevedore up` starts them the moment the engine
 //! answers; the engine's own `--restart always` restores its containers
@@ -17,7 +17,6 @@ use crate::bringup::{end_up, stevedore_binary};
 use crate::report::Row;
 use crate::util::{IMAGE, docker, remove_prefixed};
 
-const UNITS: usize = 50;
 const NAMESPACE: &str = "bench-er";
 const ENGINE_PREFIX: &str = "benchengine-";
 
@@ -66,7 +65,7 @@ async fn running(client: &Docker, prefix: &str) -> Option<usize> {
 /// Launches dockerd and measures, from the launch: when its API first
 /// answered, and when all of `prefix`'s containers ran (a list every 50 ms:
 /// the engine's own restore emits nothing that outlives its restart).
-async fn relaunch_and_time(prefix: &str) -> (Duration, Duration) {
+async fn relaunch_and_time(prefix: &str, units: usize) -> (Duration, Duration) {
     // Made while the socket exists (bollard checks it); each request
     // connects again, so it reaches the relaunched engine.
     let client = Docker::connect_with_local_defaults().expect("a client");
@@ -85,7 +84,7 @@ async fn relaunch_and_time(prefix: &str) -> (Duration, Duration) {
         );
         if let Some(count) = running(&client, prefix).await {
             answered.get_or_insert(launched.elapsed());
-            if count == UNITS {
+            if count == units {
                 break;
             }
         }
@@ -96,10 +95,10 @@ async fn relaunch_and_time(prefix: &str) -> (Duration, Duration) {
     (answered.unwrap_or(all_running), all_running)
 }
 
-/// `stevedore up` with 50 `always` units, all running.
-fn stevedore_up() -> Child {
+/// `stevedore up` with `units` `always` units, all running.
+fn stevedore_up(units: usize) -> Child {
     let mut manifest = format!("namespace = \"{NAMESPACE}\"\n");
-    for n in 0..UNITS {
+    for n in 0..units {
         manifest.push_str(&format!(
             "[[unit]]\nname = \"u{n:02}\"\nimage = \"{IMAGE}\"\ncommand = [\"sleep\", \"600\"]\nrestart = \"always\"\nstop_timeout = \"1s\"\n"
         ));
@@ -118,7 +117,7 @@ fn stevedore_up() -> Child {
     for line in lines.by_ref() {
         if line.contains(" running") {
             up += 1;
-            if up == UNITS {
+            if up == units {
                 break;
             }
         }
@@ -135,8 +134,8 @@ fn stevedore_up() -> Child {
     child
 }
 
-fn engine_containers() {
-    for n in 0..UNITS {
+fn engine_containers(units: usize) {
+    for n in 0..units {
         docker(&[
             "run",
             "-d",
@@ -163,8 +162,9 @@ fn cleanup() {
     }
 }
 
-pub async fn run(runs: usize, rows: &mut Vec<Row>) {
-    let scenario = "engine restart: dockerd SIGTERM, launched again → all 50 running";
+pub async fn run(units: usize, runs: usize, rows: &mut Vec<Row>) {
+    let scenario = format!("engine restart: dockerd SIGTERM, launched again → all {units} running");
+    let scenario = scenario.as_str();
     let mut ours = Row::new(scenario, "stevedore up, restart = \"always\"", "ms");
     let mut engine = Row::new(scenario, "docker --restart always (its own restore)", "ms");
     let (mut our_api, mut engine_api) = (Vec::new(), Vec::new());
@@ -172,14 +172,14 @@ pub async fn run(runs: usize, rows: &mut Vec<Row>) {
     for round in 0..runs.max(1) {
         for turn in 0..2 {
             if (round + turn) % 2 == 0 {
-                let up = stevedore_up();
-                let (api, all) = relaunch_and_time(&format!("{NAMESPACE}--")).await;
+                let up = stevedore_up(units);
+                let (api, all) = relaunch_and_time(&format!("{NAMESPACE}--"), units).await;
                 ours.push_duration(all);
                 our_api.push(api);
                 end_up(up);
             } else {
-                engine_containers();
-                let (api, all) = relaunch_and_time(ENGINE_PREFIX).await;
+                engine_containers(units);
+                let (api, all) = relaunch_and_time(ENGINE_PREFIX, units).await;
                 engine.push_duration(all);
                 engine_api.push(api);
             }

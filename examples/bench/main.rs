@@ -5,7 +5,8 @@
 //! Scenarios: bringup, restart, adoption (with idle), scale, engine-restart
 //! (restarts the machine's dockerd), all. Only `all` rewrites BENCHMARKS.md;
 //! one scenario prints its rows.
-//! Options: --runs N (5), --restarts N (20), --engine-restarts N (8), --idle-seconds N (60).
+//! Options: --runs N (5), --restarts N (20), --engine-restarts N (8), --idle-seconds N (60),
+//! --units N (50, engine-restart).
 //! It installs nothing: it checks for the engine, the test image, the
 //! stevedore binary and docker-compose, and says how to get what is missing.
 
@@ -76,7 +77,7 @@ async fn main() {
     ];
     if !known.contains(&scenario.as_str()) {
         eprintln!(
-            "usage: bench [all|bringup|restart|adoption|scale|engine-restart] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N]"
+            "usage: bench [all|bringup|restart|adoption|scale|engine-restart] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N] [--units N]"
         );
         std::process::exit(2);
     }
@@ -107,7 +108,7 @@ async fn main() {
     }
     if wants("engine-restart") {
         eprintln!("bench: engine restart (restarts dockerd)…");
-        engine_restart::run(runs, &mut rows).await;
+        engine_restart::run(option(&args, "--units", 50), runs, &mut rows).await;
     }
     if wants("scale") {
         eprintln!("bench: scale on the fake engine…");
