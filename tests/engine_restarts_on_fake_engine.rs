@@ -107,3 +107,33 @@ async fn a_docker_stop_after_the_engine_came_back_is_still_honoured() {
     let stopped = event_where(&mut events, "a", |e| e.state == UnitState::Stopped).await;
     assert!(stopped.reason.unwrap().contains("docker stop"));
 }
+
+#[actix::test]
+async fn an_exit_before_the_events_subscription_is_really_made_is_not_lost() {
+    let engine = FakeEngine::new();
+    let first = Supervisor::builder()
+        .namespace("ns")
+        .engine(Arc::new(engine.clone()))
+        .start()
+        .await
+        .unwrap();
+    first
+        .add(UnitSpec::new("a", "busybox:latest").restart(RestartPolicy::Always))
+        .await
+        .unwrap();
+    first.shutdown(stevedore::ShutdownMode::Leave).await;
+    // The next supervisor's stream reaches the engine only after adoption's
+    // list has shown the container running, and the container dies between.
+    engine.delay_subscriptions(std::time::Duration::from_millis(300));
+    let sup = Supervisor::builder()
+        .namespace("ns")
+        .engine(Arc::new(engine.clone()))
+        .start()
+        .await
+        .unwrap();
+    let mut events = sup.events().await;
+    engine.crash("ns--a", 1);
+    let back = event_where(&mut events, "a", |e| e.state == UnitState::BackingOff).await;
+    assert_eq!(back.exit_code, Some(1));
+    event_where(&mut events, "a", |e| e.state == UnitState::Running).await;
+}

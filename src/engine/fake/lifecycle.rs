@@ -76,6 +76,14 @@ impl FakeEngine {
         Ok(futures::stream::iter(replay).chain(live).boxed())
     }
 
+    /// Makes every new events stream subscribe `delay` after it is first
+    /// polled, as a real request takes a while to reach the engine: events in
+    /// between are seen only through `since`.
+    pub fn delay_subscriptions(&self, delay: std::time::Duration) {
+        self.subscribe_delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
     /// Whether the engine refuses connections (stopped, crashed).
     pub fn is_refusing(&self) -> bool {
         self.refusing.load(Ordering::SeqCst)

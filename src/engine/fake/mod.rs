@@ -65,6 +65,8 @@ pub struct FakeEngine {
     log: Arc<Mutex<lifecycle::EventLog>>,
     /// The engine takes no connections (stopped or crashed).
     refusing: Arc<AtomicBool>,
+    /// How long a new events stream takes to subscribe once polled, in ms.
+    subscribe_delay_ms: Arc<AtomicU64>,
 }
 
 impl Default for FakeEngine {
@@ -85,6 +87,7 @@ impl FakeEngine {
             stream_epoch: Arc::new(watch::channel(0).0),
             log: Arc::default(),
             refusing: Arc::default(),
+            subscribe_delay_ms: Arc::default(),
         };
         engine.add_image("busybox:latest");
         engine
@@ -375,18 +378,23 @@ impl Engine for FakeEngine {
     ) -> BoxStream<'static, EngineResult<ContainerEvent>> {
         let _ = label_filter;
         let engine = self.clone();
-        // Lazy, as bollard's stream: nothing is subscribed until it is polled.
-        futures::stream::once(async move { engine.subscribe(since) })
-            .flat_map(|subscribed| match subscribed {
-                Ok(events) => events,
-                Err(failure) => futures::stream::once(future::ready(Err(classify(
-                    Operation::Events,
-                    "",
-                    &failure,
-                ))))
-                .boxed(),
-            })
-            .boxed()
+        // Lazy, as bollard's stream: nothing is subscribed until it is
+        // polled, and then only once the engine has taken the request.
+        let delay = Duration::from_millis(self.subscribe_delay_ms.load(Ordering::SeqCst));
+        futures::stream::once(async move {
+            tokio::time::sleep(delay).await;
+            engine.subscribe(since)
+        })
+        .flat_map(|subscribed| match subscribed {
+            Ok(events) => events,
+            Err(failure) => futures::stream::once(future::ready(Err(classify(
+                Operation::Events,
+                "",
+                &failure,
+            ))))
+            .boxed(),
+        })
+        .boxed()
     }
 
     fn probe(&self) -> BoxFuture<'static, EngineResult<()>> {
