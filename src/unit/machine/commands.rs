@@ -1,7 +1,7 @@
 //! Commands (stop, start, restart, update, remove, shutdown) and adoption
 //! of a container found at start, as transitions of the machine.
 
-use super::{Adoption, AfterStop, Command, Effect, Goal, Machine, Now, Phase, Work};
+use super::{Adoption, AfterStop, Command, Effect, Existing, Goal, Machine, Now, Phase, Work};
 use crate::engine::EngineState;
 use crate::labels;
 use crate::spec::{UnitSpec, spec_hash};
@@ -30,12 +30,12 @@ impl Machine {
             Command::Start if running => out.push(Effect::Answer(Ok(()))),
             Command::Start => {
                 self.history.reset();
-                self.launch(Goal::Run, false, out);
+                self.launch(Goal::Run, Existing::Reuse, out);
             }
             Command::Restart if running => self.stop_then(AfterStop::Restart, out),
             Command::Restart => {
                 self.history.reset();
-                self.launch(Goal::Run, false, out);
+                self.launch(Goal::Run, Existing::Reuse, out);
             }
             Command::Update(spec) => self.update(*spec, out),
             Command::Remove if self.may_run() => self.stop_then(AfterStop::Remove, out),
@@ -98,9 +98,9 @@ impl Machine {
         self.restart_reason = Some("spec changed".into());
         match &self.phase {
             Phase::Running { .. } => self.stop_then(AfterStop::Replace, out),
-            Phase::StoppedByHand { .. } => self.launch(Goal::CreateOnly, true, out),
+            Phase::StoppedByHand { .. } => self.launch(Goal::CreateOnly, Existing::Replace, out),
             _ if self.may_run() => self.stop_then(AfterStop::Replace, out),
-            _ => self.launch(Goal::Run, true, out),
+            _ => self.launch(Goal::Run, Existing::Replace, out),
         }
     }
 
@@ -148,7 +148,7 @@ impl Machine {
             // Created but never started (the supervisor stopped between the
             // two), stopped by a shutdown, or due for a restart that was
             // already counted: start it, counting nothing.
-            self.launch(Goal::Run, false, out);
+            self.launch(Goal::Run, Existing::Reuse, out);
         } else if was(UnitState::Failed) {
             self.phase = Phase::Failed {
                 reason: recorded

@@ -3,8 +3,8 @@
 //! a person, or a stop by the engine itself.
 
 use super::{
-    Effect, Goal, Machine, Now, Phase, REMEMBERED_EVENTS, Resume, STOP_EVENT_WAIT, StoppedBy,
-    Timer, Work,
+    Effect, Existing, Goal, Machine, Now, Phase, REMEMBERED_EVENTS, Resume, STOP_EVENT_WAIT,
+    StoppedBy, Timer, Work,
 };
 use crate::engine::{ContainerEvent, ContainerEventKind, ContainerSnapshot};
 use crate::policy::{Decision, ExitFacts, RestartPolicy, decide};
@@ -146,7 +146,7 @@ impl Machine {
             };
             out.push(Effect::Arm(Timer::EngineRetry, super::ENGINE_RETRY));
         } else {
-            self.launch(Goal::Run, false, out);
+            self.launch(Goal::Run, Existing::Reuse, out);
         }
     }
 
@@ -237,8 +237,11 @@ impl Machine {
     pub(super) fn on_timer(&mut self, timer: Timer, out: &mut Vec<Effect>) {
         match (timer, self.phase.clone()) {
             (Timer::Restart, Phase::BackingOff { .. }) => {
-                let replace = self.mode == super::RestartMode::Replace;
-                self.launch(Goal::Run, replace, out);
+                let existing = match self.mode {
+                    super::RestartMode::InPlace => Existing::Reuse,
+                    super::RestartMode::Replace => Existing::Replace,
+                };
+                self.launch(Goal::Run, existing, out);
             }
             // No `stop` event in time: `docker kill -s`, unless the engine
             // is shutting down (it can take seconds to send `stop` then).
@@ -252,8 +255,8 @@ impl Machine {
     /// Carries on with what a unit waiting for the engine was doing.
     pub(super) fn resume(&mut self, then: Resume, out: &mut Vec<Effect>) {
         match then {
-            Resume::Launch(goal) => self.launch(goal, false, out),
-            Resume::Replace => self.launch(Goal::Run, true, out),
+            Resume::Launch(goal) => self.launch(goal, Existing::Reuse, out),
+            Resume::Replace => self.launch(Goal::Run, Existing::Replace, out),
             Resume::StopByHand => self.stop_then(super::AfterStop::ByHand, out),
             Resume::Shutdown => self.stop_then(super::AfterStop::Shutdown, out),
             Resume::Remove => self.stop_then(super::AfterStop::Remove, out),

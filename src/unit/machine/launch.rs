@@ -2,32 +2,31 @@
 //! one it replaces, create (pulling the image once, replacing a stale
 //! container once), start. The one replace sequence of the unit.
 
-use super::{AfterStop, Done, Effect, Goal, Machine, Now, Phase, Resume, Step, Work};
+use super::{AfterStop, Done, Effect, Existing, Goal, Machine, Now, Phase, Resume, Step, Work};
 use crate::engine::EngineError;
 use crate::gateway::CreateOutcome;
 use crate::unit::state::UnitError;
 
 impl Machine {
-    /// Starts a launch towards `goal`. With `replace`, an existing container
-    /// is removed and a new one created (a spec change, or a restart by
-    /// replacement); otherwise an existing container is started again.
-    pub(super) fn launch(&mut self, goal: Goal, replace: bool, out: &mut Vec<Effect>) {
-        let (step, work) = match (self.container.clone(), replace, goal) {
-            (Some(id), true, _) => (
+    /// Starts a launch towards `goal`, doing with an existing container what
+    /// `existing` says (no container: one is created).
+    pub(super) fn launch(&mut self, goal: Goal, existing: Existing, out: &mut Vec<Effect>) {
+        let (step, work) = match (self.container.clone(), existing, goal) {
+            (Some(id), Existing::Replace, _) => (
                 Step::RemovingOld {
                     id: id.clone(),
                     stale: false,
                 },
                 Work::Remove(id),
             ),
-            (Some(_), false, Goal::CreateOnly) => {
+            (Some(_), Existing::Reuse, Goal::CreateOnly) => {
                 self.phase = Phase::StoppedByHand {
                     reason: "stopped by request".into(),
                 };
                 out.push(Effect::Answer(Ok(())));
                 return;
             }
-            (Some(id), false, Goal::Run) => return self.start(id, goal, out),
+            (Some(id), Existing::Reuse, Goal::Run) => return self.start(id, goal, out),
             (None, ..) => (
                 Step::Creating {
                     pulled: false,
@@ -172,9 +171,9 @@ impl Machine {
             }
             AfterStop::Restart => {
                 self.history.reset();
-                self.launch(Goal::Run, false, out);
+                self.launch(Goal::Run, Existing::Reuse, out);
             }
-            AfterStop::Replace => self.launch(Goal::Run, true, out),
+            AfterStop::Replace => self.launch(Goal::Run, Existing::Replace, out),
             AfterStop::Remove => self.remove(out),
         }
     }

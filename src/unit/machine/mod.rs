@@ -187,6 +187,15 @@ pub enum Goal {
     CreateOnly,
 }
 
+/// What a launch does with the container the unit already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Start it again (a restart in place, a start by hand, the engine back).
+    Reuse,
+    /// Remove it and create a new one (a spec change, a restart by replacement).
+    Replace,
+}
+
 /// Where a launch is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -397,7 +406,7 @@ impl Machine {
         let before = self.phase.clone();
         self.step_nanos = now.wall_nanos;
         match input {
-            Input::Begin(None) => self.launch(Goal::Run, false, &mut out),
+            Input::Begin(None) => self.launch(Goal::Run, Existing::Reuse, &mut out),
             Input::Begin(Some(adoption)) => self.adopt(*adoption, now, &mut out),
             Input::Event(event) => self.on_event(event, now, &mut out),
             Input::Observed(seen) => self.on_observed(seen, now, &mut out),
