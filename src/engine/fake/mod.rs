@@ -382,7 +382,9 @@ impl Engine for FakeEngine {
         // polled, and then only once the engine has taken the request.
         let delay = Duration::from_millis(self.subscribe_delay_ms.load(Ordering::SeqCst));
         futures::stream::once(async move {
-            tokio::time::sleep(delay).await;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             engine.subscribe(since)
         })
         .flat_map(|subscribed| match subscribed {
