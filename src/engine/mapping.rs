@@ -5,15 +5,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, ContainerSummary, EventMessage, HostConfig,
-    ImageInspect, PortBinding,
+    ContainerCreateBody, ContainerInspectResponse, ContainerSummary, EventMessage, HealthConfig,
+    HostConfig, ImageInspect, PortBinding,
 };
 use serde::Serialize;
 
-use super::{ContainerEvent, ContainerEventKind, ContainerSnapshot, EngineState};
+use super::{ContainerEvent, ContainerEventKind, ContainerSnapshot, EngineState, Health};
 use crate::labels::{self, CarriedState};
 use crate::spec::text::{format_volume, parse_volume};
-use crate::spec::{PortMapping, Protocol, UnitSpec, VolumeMount};
+use crate::spec::{HealthCheck, PortMapping, Protocol, UnitSpec, VolumeMount};
 
 /// The create request for `spec`'s container in `namespace`.
 ///
@@ -60,9 +60,33 @@ pub fn create_body(
         labels: Some(labels::container_labels(namespace, spec, hash, carried)),
         stop_signal: Some(spec.stop_signal.clone()),
         stop_timeout: Some(spec.stop_timeout.as_secs() as i64),
+        healthcheck: spec.healthcheck.as_ref().map(health_config),
         host_config: Some(host_config),
         ..Default::default()
     }
+}
+
+/// The engine's form of a check: what is left out is 0, which the engine
+/// reads as "the image's, else the default".
+pub fn health_config(check: &HealthCheck) -> HealthConfig {
+    let nanos = |duration: Option<std::time::Duration>| {
+        duration.map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+    };
+    HealthConfig {
+        test: Some(check.test.to_engine()),
+        interval: nanos(check.interval),
+        timeout: nanos(check.timeout),
+        retries: check.retries.map(i64::from),
+        start_period: nanos(check.start_period),
+        start_interval: nanos(check.start_interval),
+    }
+}
+
+/// Reads the health out of the list's status text: `"Up 3 seconds (healthy)"`,
+/// `"Up 1 second (health: starting)"`.
+pub fn health_from_status(status: &str) -> Option<Health> {
+    let inside = status.strip_suffix(')')?.rsplit_once('(')?.1;
+    Health::parse(inside.strip_prefix("health: ").unwrap_or(inside))
 }
 
 /// A list entry as a snapshot; entries without an id or name are skipped.
@@ -83,6 +107,10 @@ pub fn snapshot(summary: &ContainerSummary) -> Option<ContainerSnapshot> {
         EngineState::Exited => summary.status.as_deref().and_then(exit_code_from_status),
         _ => None,
     };
+    let health = match state {
+        EngineState::Running => summary.status.as_deref().and_then(health_from_status),
+        _ => None,
+    };
     Some(ContainerSnapshot {
         id,
         name,
@@ -90,6 +118,7 @@ pub fn snapshot(summary: &ContainerSummary) -> Option<ContainerSnapshot> {
         state,
         exit_code,
         image: summary.image.clone().unwrap_or_default(),
+        health,
     })
 }
 
@@ -120,7 +149,13 @@ pub fn container_event(message: &EventMessage) -> Option<ContainerEvent> {
         },
         "stop" => ContainerEventKind::Stopped,
         "destroy" => ContainerEventKind::Destroyed,
-        _ => return None,
+        action => match action
+            .strip_prefix("health_status: ")
+            .and_then(Health::parse)
+        {
+            Some(health) => ContainerEventKind::HealthChanged(health),
+            None => return None,
+        },
     };
     let time_nanos = message
         .time_nano
@@ -162,6 +197,8 @@ pub struct ContainerDetails {
     pub exit_code: Option<i64>,
     /// The OOM killer ended the last run.
     pub oom_killed: bool,
+    /// Its health, when it runs with a health check.
+    pub health: Option<Health>,
 }
 
 /// Reads a container's details. `image` is the image's own config when the
@@ -251,6 +288,11 @@ pub fn container_details(
         cpu_shares: host.cpu_shares.filter(|c| *c > 0).map(|c| c as u64),
         exit_code: (!running).then_some(state.exit_code).flatten(),
         oom_killed: state.oom_killed.unwrap_or(false),
+        health: state
+            .health
+            .and_then(|health| health.status)
+            .filter(|_| running)
+            .and_then(|status| Health::parse(&status.to_string())),
     }
 }
 
@@ -357,6 +399,66 @@ mod tests {
         assert_eq!(
             (event.id.as_str(), event.name.as_str(), event.time_nanos),
             ("abc", "demo--w", 42)
+        );
+    }
+
+    #[test]
+    fn health_status_events_and_list_statuses_carry_the_verdict() {
+        let message = EventMessage {
+            action: Some("health_status: unhealthy".into()),
+            actor: Some(EventActor {
+                id: Some("abc".into()),
+                attributes: None,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            container_event(&message).unwrap().kind,
+            ContainerEventKind::HealthChanged(Health::Unhealthy)
+        );
+        assert_eq!(
+            health_from_status("Up 3 seconds (healthy)"),
+            Some(Health::Healthy)
+        );
+        assert_eq!(
+            health_from_status("Up Less than a second (health: starting)"),
+            Some(Health::Starting)
+        );
+        assert_eq!(
+            health_from_status("Up 2 minutes (unhealthy)"),
+            Some(Health::Unhealthy)
+        );
+        assert_eq!(health_from_status("Up 2 minutes"), None);
+        assert_eq!(health_from_status("Up 2 minutes (Paused)"), None);
+    }
+
+    #[test]
+    fn a_check_maps_to_nanoseconds_and_leaves_the_rest_to_the_engine() {
+        let check = HealthCheck::exec(["test", "-f", "/ok"])
+            .interval(Duration::from_millis(500))
+            .retries(2);
+        let spec = UnitSpec::new("w", "busybox").healthcheck(check);
+        let body = create_body("demo", &spec, "h", &CarriedState::default());
+        let config = body.healthcheck.unwrap();
+        assert_eq!(
+            config.test,
+            Some(vec!["CMD".into(), "test".into(), "-f".into(), "/ok".into()])
+        );
+        assert_eq!(config.interval, Some(500_000_000));
+        assert_eq!(config.retries, Some(2));
+        assert_eq!(
+            (config.timeout, config.start_period, config.start_interval),
+            (None, None, None)
+        );
+        let plain = create_body(
+            "demo",
+            &UnitSpec::new("w", "b"),
+            "h",
+            &CarriedState::default(),
+        );
+        assert!(
+            plain.healthcheck.is_none(),
+            "no check declared: the image's stays"
         );
     }
 

@@ -156,6 +156,46 @@ impl EngineState {
     }
 }
 
+/// A container's health, as the engine's check reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// Started, no verdict yet (within the start period, or before the
+    /// first check).
+    Starting,
+    /// The last check passed.
+    Healthy,
+    /// `retries` checks in a row failed.
+    Unhealthy,
+}
+
+impl Health {
+    /// The engine's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Starting => "starting",
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+
+    /// Reads the engine's word (`none`, or anything else: no health).
+    pub fn parse(word: &str) -> Option<Health> {
+        match word {
+            "starting" => Some(Health::Starting),
+            "healthy" => Some(Health::Healthy),
+            "unhealthy" => Some(Health::Unhealthy),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One container as a list call shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSnapshot {
@@ -171,6 +211,8 @@ pub struct ContainerSnapshot {
     pub exit_code: Option<i64>,
     /// Image as asked for at create.
     pub image: String,
+    /// Its health, when it runs with a health check.
+    pub health: Option<Health>,
 }
 
 /// What happened to a container, as the events stream tells it.
@@ -194,6 +236,8 @@ pub enum ContainerEventKind {
     Stopped,
     /// It was removed.
     Destroyed,
+    /// Its health check changed its verdict (`health_status: healthy`).
+    HealthChanged(Health),
 }
 
 /// One container event.

@@ -17,6 +17,8 @@ pub struct ExitFacts {
     pub oom_killed: bool,
     /// How long it ran, from start to exit.
     pub ran_for: Duration,
+    /// It did not exit: its health check failed, and the unit stops it.
+    pub unhealthy: bool,
 }
 
 /// What the unit remembers of its restarts. `restart_count` and
@@ -81,7 +83,9 @@ pub enum Decision {
 
 /// Words for an exit, as events and labels show it.
 pub fn describe_exit(facts: &ExitFacts) -> String {
-    if facts.oom_killed {
+    if facts.unhealthy {
+        "unhealthy".to_string()
+    } else if facts.oom_killed {
         format!("killed by the OOM killer (exit code {})", facts.exit_code)
     } else {
         format!("exited with code {}", facts.exit_code)
@@ -105,7 +109,7 @@ pub fn decide(
     jitter_sample: f64,
 ) -> Decision {
     let exit = describe_exit(facts);
-    let failed = facts.exit_code != 0 || facts.oom_killed;
+    let failed = facts.exit_code != 0 || facts.oom_killed || facts.unhealthy;
     match policy {
         RestartPolicy::No => {
             return Decision::Stay {
@@ -156,6 +160,7 @@ mod tests {
             exit_code: code,
             oom_killed: false,
             ran_for: Duration::from_millis(50),
+            unhealthy: false,
         }
     }
 
@@ -200,6 +205,21 @@ mod tests {
                 "{policy} exit {code}"
             );
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unhealthy_container_is_a_failure_named_unhealthy() {
+        let facts = ExitFacts {
+            unhealthy: true,
+            ..exit(0)
+        };
+        let Decision::RestartAfter { reason, .. } =
+            run("on-failure", facts, &RestartHistory::default())
+        else {
+            panic!("on-failure restarts an unhealthy container")
+        };
+        assert_eq!(reason, "unhealthy");
+        assert!(!restarts(&run("no", facts, &RestartHistory::default())));
     }
 
     #[tokio::test(start_paused = true)]

@@ -25,7 +25,7 @@ pub use self::restart_policy::RestartPolicy;
 pub const MAX_POLICY_DURATION: Duration = Duration::from_secs(24 * 3600);
 
 /// The problem of a policy duration over [`MAX_POLICY_DURATION`], if it is.
-fn too_long(duration: Duration) -> Option<String> {
+pub(crate) fn too_long(duration: Duration) -> Option<String> {
     (duration > MAX_POLICY_DURATION).then(|| {
         format!(
             "{} is longer than {} hours, the longest accepted",

@@ -59,6 +59,7 @@ impl Handler<ListUnits> for Registry {
                         .as_ref()
                         .and_then(|d| d.exit_code)
                         .or(snapshot.last_exit_code),
+                    health: snapshot.health,
                     spec: snapshot.spec,
                     container: details,
                 });

@@ -15,7 +15,9 @@
 //! assert!(stevedore::spec::validate(&spec).is_ok());
 //! ```
 
+pub mod graph;
 mod hash;
+pub mod health;
 pub mod text;
 pub mod validate;
 
@@ -28,6 +30,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use self::hash::spec_hash;
+pub use self::health::{Condition, Dependencies, Dependency, HealthCheck, HealthTest, OnUnhealthy};
 pub use self::validate::{SpecProblem, validate};
 use crate::policy::{Backoff, IntensityLimit, RestartPolicy};
 
@@ -82,6 +85,17 @@ pub struct UnitSpec {
     /// Signal that asks the container to stop.
     #[serde(default = "default_stop_signal")]
     pub stop_signal: String,
+    /// The health check the engine runs; `None` keeps the image's, as
+    /// `docker run` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<HealthCheck>,
+    /// What an unhealthy container means; `None` is the default: restart
+    /// when the unit declares a check, report only a check of the image's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_unhealthy: Option<OnUnhealthy>,
+    /// The units this one waits for before it starts, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub depends_on: Dependencies,
 }
 
 fn default_stop_timeout() -> Duration {
@@ -111,6 +125,9 @@ impl UnitSpec {
             intensity: IntensityLimit::default(),
             stop_timeout: default_stop_timeout(),
             stop_signal: default_stop_signal(),
+            healthcheck: None,
+            on_unhealthy: None,
+            depends_on: BTreeMap::new(),
         }
     }
 
@@ -194,6 +211,47 @@ impl UnitSpec {
     pub fn stop_signal(mut self, signal: impl Into<String>) -> Self {
         self.stop_signal = signal.into();
         self
+    }
+
+    /// Sets the health check ([`HealthCheck::disabled`] turns off the image's).
+    pub fn healthcheck(mut self, check: HealthCheck) -> Self {
+        self.healthcheck = Some(check);
+        self
+    }
+
+    /// Sets what an unhealthy container means.
+    pub fn on_unhealthy(mut self, action: OnUnhealthy) -> Self {
+        self.on_unhealthy = Some(action);
+        self
+    }
+
+    /// Waits for unit `name` to meet `dependency` (a [`Condition`], or a
+    /// [`Dependency`] that also restarts this unit with it) before starting.
+    pub fn depends_on(
+        mut self,
+        name: impl Into<String>,
+        dependency: impl Into<Dependency>,
+    ) -> Self {
+        self.depends_on.insert(name.into(), dependency.into());
+        self
+    }
+
+    /// Whether the unit has a health check of its own (`Some(true)`), turns
+    /// the image's off (`Some(false)`), or leaves it to the image (`None`).
+    pub fn declares_check(&self) -> Option<bool> {
+        match self.healthcheck.as_ref().map(|check| &check.test) {
+            None | Some(HealthTest::Inherit) => None,
+            Some(HealthTest::Disabled) => Some(false),
+            Some(HealthTest::Exec(_) | HealthTest::Shell(_)) => Some(true),
+        }
+    }
+
+    /// What an unhealthy container means to this unit.
+    pub fn unhealthy_action(&self) -> OnUnhealthy {
+        self.on_unhealthy.unwrap_or(match self.declares_check() {
+            Some(true) => OnUnhealthy::Restart,
+            _ => OnUnhealthy::Ignore,
+        })
     }
 }
 

@@ -186,6 +186,20 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
         );
     }
 
+    if let Some(check) = &spec.healthcheck {
+        for (field, message) in check.problems() {
+            problem(&format!("healthcheck.{field}"), message);
+        }
+    }
+    for name in spec.depends_on.keys() {
+        let field = format!("depends_on.{name}");
+        if *name == spec.name {
+            problem(&field, "a unit cannot depend on itself".into());
+        } else if !is_valid_name(name) {
+            problem(&field, format!("{name:?} is not a unit name"));
+        }
+    }
+
     if problems.is_empty() {
         Ok(())
     } else {

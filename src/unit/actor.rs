@@ -17,6 +17,7 @@ use super::bus::EventBus;
 use super::flows::Flows;
 use super::machine::{Adoption, Command, Effect, Input, Machine, Now, RestartMode, Timer};
 use super::state::{UnitError, UnitEvent, UnitState};
+use crate::engine::Health;
 use crate::gateway::ContainerSignal;
 use crate::spec::UnitSpec;
 
@@ -91,8 +92,9 @@ impl Unit {
             Effect::Publish {
                 state,
                 reason,
+                health,
                 delay,
-            } => self.publish(state, reason, delay),
+            } => self.publish(state, reason, health, delay),
             Effect::Arm(timer, after) => {
                 self.cancel(timer, ctx);
                 let handle = ctx.run_later(after, move |act, ctx| {
@@ -124,6 +126,7 @@ impl Unit {
         &self,
         state: UnitState,
         reason: Option<String>,
+        health: Option<Health>,
         delay: Option<std::time::Duration>,
     ) {
         self.bus.publish(UnitEvent {
@@ -134,6 +137,7 @@ impl Unit {
             restart_count: self.machine.restart_count(),
             exit_code: self.machine.last_exit(),
             reason,
+            health,
             delay,
             at: SystemTime::now(),
         });
@@ -224,6 +228,8 @@ pub struct UnitSnapshot {
     pub restart_count: u32,
     /// Exit code of the last run.
     pub last_exit_code: Option<i64>,
+    /// Its health, while it runs with a check.
+    pub health: Option<Health>,
 }
 
 /// Asks a unit for its [`UnitSnapshot`].
@@ -242,6 +248,7 @@ impl Handler<GetSnapshot> for Unit {
             container: self.machine.container().map(str::to_string),
             restart_count: self.machine.restart_count(),
             last_exit_code: self.machine.last_exit(),
+            health: self.machine.health(),
         })
     }
 }

@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::engine::EngineError;
 use crate::engine::mapping::ContainerDetails;
+use crate::engine::{EngineError, Health};
 use crate::spec::{SpecProblem, UnitSpec};
 
 /// A unit's public state, derived from the phase of its machine (see
@@ -22,6 +22,8 @@ pub enum UnitState {
     Creating,
     /// Its container is being started.
     Starting,
+    /// It waits for its dependencies to meet their conditions.
+    Waiting,
     /// Its container runs.
     Running,
     /// Its container exited and the policy does not restart it.
@@ -51,6 +53,7 @@ impl UnitState {
             UnitState::Pulling => "pulling",
             UnitState::Creating => "creating",
             UnitState::Starting => "starting",
+            UnitState::Waiting => "waiting",
             UnitState::Running => "running",
             UnitState::Exited => "exited",
             UnitState::BackingOff => "backing-off",
@@ -88,6 +91,8 @@ pub struct UnitEvent {
     pub exit_code: Option<i64>,
     /// Why (the exit, the policy's word, the error).
     pub reason: Option<String>,
+    /// Its health while it runs with a check (`None`: not running, or no check).
+    pub health: Option<Health>,
     /// For `backing-off`: how long until the restart.
     pub delay: Option<Duration>,
     /// When it happened.
@@ -109,6 +114,8 @@ pub struct UnitStatus {
     pub restart_count: u32,
     /// Exit code of the last run.
     pub last_exit_code: Option<i64>,
+    /// Its health while it runs with a check (`None`: not running, or no check).
+    pub health: Option<Health>,
     /// The declared spec.
     pub spec: UnitSpec,
     /// The container as the engine has it; `None` when there is none.

@@ -22,7 +22,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::{
     ContainerEvent, ContainerEventKind, ContainerSnapshot, Engine, EngineResult, EngineState,
-    Operation, RawFailure, classify,
+    Health, Operation, RawFailure, classify,
 };
 
 /// One container in the fake engine.
@@ -42,6 +42,19 @@ pub struct FakeContainer {
     pub starts: u32,
     /// The last archive put into it (the fake keeps the tar as it came).
     pub archive: Option<Vec<u8>>,
+    /// Its health while it runs with a check (`starting` at each start).
+    pub health: Option<Health>,
+}
+
+impl FakeContainer {
+    /// Whether it was created with a check of its own (the fake's images have none).
+    fn has_check(&self) -> bool {
+        self.body
+            .healthcheck
+            .as_ref()
+            .and_then(|check| check.test.as_ref())
+            .is_some_and(|test| !test.is_empty() && test[0] != "NONE")
+    }
 }
 
 #[derive(Default)]
@@ -150,6 +163,30 @@ impl FakeEngine {
         }
     }
 
+    /// Gives a running container's check a verdict; a change is a
+    /// `health_status` event, as the engine emits only changes.
+    pub fn set_health(&self, name: &str, health: Health) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(c) = state.containers.get_mut(name)
+            && c.state == EngineState::Running
+            && c.health != Some(health)
+        {
+            c.health = Some(health);
+            self.emit(c, ContainerEventKind::HealthChanged(health));
+        }
+    }
+
+    /// Gives a running container's check a verdict while no events stream
+    /// is open: only a list call shows it.
+    pub fn set_health_unseen(&self, name: &str, health: Health) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(c) = state.containers.get_mut(name)
+            && c.state == EngineState::Running
+        {
+            c.health = Some(health);
+        }
+    }
+
     /// Ends every open events stream, as a dropped connection would; events
     /// emitted before the supervisor reconnects reach nobody.
     pub fn drop_event_streams(&self) {
@@ -179,6 +216,7 @@ impl FakeEngine {
 
     fn exit(&self, container: &mut FakeContainer, exit_code: i64) {
         container.state = EngineState::Exited;
+        container.health = None;
         container.exit_code = Some(exit_code);
         self.emit(container, ContainerEventKind::Died { exit_code });
     }

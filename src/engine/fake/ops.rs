@@ -11,7 +11,9 @@ use bollard::models::{
 };
 
 use super::{FakeContainer, FakeEngine, find, not_found};
-use crate::engine::{ContainerEventKind, ContainerSnapshot, EngineState, Operation, RawFailure};
+use crate::engine::{
+    ContainerEventKind, ContainerSnapshot, EngineState, Health, Operation, RawFailure,
+};
 
 /// The host (address, port) pairs a container publishes on a fixed port.
 fn host_ports(container: &FakeContainer) -> Vec<(String, u16)> {
@@ -69,6 +71,7 @@ impl FakeEngine {
                         state: c.state.clone(),
                         exit_code: c.exit_code,
                         image: c.body.image.clone().unwrap_or_default(),
+                        health: c.health,
                     })
                 })
                 .collect())
@@ -104,6 +107,14 @@ impl FakeEngine {
                     }),
                     running: Some(c.state == EngineState::Running),
                     exit_code: c.exit_code,
+                    health: c.health.map(|health| bollard::models::Health {
+                        status: Some(match health {
+                            Health::Starting => bollard::models::HealthStatusEnum::STARTING,
+                            Health::Healthy => bollard::models::HealthStatusEnum::HEALTHY,
+                            Health::Unhealthy => bollard::models::HealthStatusEnum::UNHEALTHY,
+                        }),
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -140,6 +151,7 @@ impl FakeEngine {
                 exit_code: None,
                 starts: 0,
                 archive: None,
+                health: None,
             });
             Ok(id)
         })
@@ -178,6 +190,7 @@ impl FakeEngine {
             c.state = EngineState::Running;
             c.exit_code = None;
             c.starts += 1;
+            c.health = c.has_check().then_some(Health::Starting);
             engine.emit(c, ContainerEventKind::Started);
             let cmd = c.body.cmd.clone().unwrap_or_default();
             if cmd.first().map(String::as_str) == Some("exit") {

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::faults::Endpoint;
 use crate::engine::fake::FakeEngine;
-use crate::engine::{ContainerEvent, ContainerEventKind, EngineState, RawFailure};
+use crate::engine::{ContainerEvent, ContainerEventKind, EngineState, Health, RawFailure};
 
 /// Every answer's body.
 pub(crate) type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -66,7 +66,11 @@ pub(crate) async fn answer(
                             (EngineState::Exited, Some(code)) => {
                                 format!("Exited ({code}) 1 second ago")
                             }
-                            (EngineState::Running, _) => "Up 1 second".to_string(),
+                            (EngineState::Running, _) => match c.health {
+                                Some(Health::Starting) => "Up 1 second (health: starting)".into(),
+                                Some(health) => format!("Up 1 second ({health})"),
+                                None => "Up 1 second".to_string(),
+                            },
                             (state, _) => state.as_str().to_string(),
                         };
                         json!({"Id": c.id, "Names": [format!("/{}", c.name)], "Image": c.image,
@@ -247,6 +251,15 @@ pub(crate) fn docker_event(event: &ContainerEvent) -> EventMessage {
         }
         ContainerEventKind::Stopped => "stop",
         ContainerEventKind::Destroyed => "destroy",
+        ContainerEventKind::HealthChanged(health) => {
+            return EventMessage {
+                action: Some(format!("health_status: {health}")),
+                ..docker_event(&ContainerEvent {
+                    kind: ContainerEventKind::Started,
+                    ..event.clone()
+                })
+            };
+        }
     };
     EventMessage {
         typ: Some(EventMessageTypeEnum::CONTAINER),

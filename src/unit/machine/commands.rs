@@ -8,7 +8,7 @@ use crate::spec::{UnitSpec, spec_hash};
 use crate::unit::state::{UnitError, UnitState};
 
 impl Machine {
-    pub(super) fn on_command(&mut self, command: Command, out: &mut Vec<Effect>) {
+    pub(super) fn on_command(&mut self, command: Command, now: Now, out: &mut Vec<Effect>) {
         if self.phase == Phase::Removed {
             out.push(Effect::Answer(Err(UnitError::NotFound(
                 self.spec.name.clone(),
@@ -19,7 +19,7 @@ impl Machine {
         match command {
             Command::Stop => match &self.phase {
                 Phase::StoppedByHand { .. } => out.push(Effect::Answer(Ok(()))),
-                _ if self.may_run() => self.stop_then(AfterStop::ByHand, out),
+                _ if self.may_run() => self.stop_then(AfterStop::ByHand, now, out),
                 _ => {
                     self.phase = Phase::StoppedByHand {
                         reason: "stopped by request".into(),
@@ -32,20 +32,21 @@ impl Machine {
                 self.history.reset();
                 self.launch(Goal::Run, Existing::Reuse, out);
             }
-            Command::Restart if running => self.stop_then(AfterStop::Restart, out),
+            Command::Restart if running => self.stop_then(AfterStop::Restart, now, out),
             Command::Restart => {
                 self.history.reset();
                 self.launch(Goal::Run, Existing::Reuse, out);
             }
-            Command::Update(spec) => self.update(*spec, out),
-            Command::Remove if self.may_run() => self.stop_then(AfterStop::Remove, out),
+            Command::Update(spec) => self.update(*spec, now, out),
+            Command::Remove if self.may_run() => self.stop_then(AfterStop::Remove, now, out),
             Command::Remove => self.remove(out),
             Command::Shutdown => match &self.phase {
-                _ if running => self.stop_then(AfterStop::Shutdown, out),
+                _ if running => self.stop_then(AfterStop::Shutdown, now, out),
                 Phase::BackingOff { .. }
                 | Phase::AwaitingStop { .. }
                 | Phase::Probing { .. }
-                | Phase::WaitingForEngine { .. } => {
+                | Phase::WaitingForEngine { .. }
+                | Phase::WaitingForDeps { .. } => {
                     self.phase = Phase::StoppedByShutdown;
                     out.push(Effect::Answer(Ok(())));
                 }
@@ -70,7 +71,7 @@ impl Machine {
     }
 
     /// Stops the container this supervisor's way, then `then`.
-    pub(super) fn stop_then(&mut self, then: AfterStop, out: &mut Vec<Effect>) {
+    pub(super) fn stop_then(&mut self, then: AfterStop, now: Now, out: &mut Vec<Effect>) {
         match self.container.clone() {
             Some(id) => {
                 self.phase = Phase::Stopping {
@@ -80,14 +81,14 @@ impl Machine {
                 out.push(Effect::Engine(Work::Stop(id)));
             }
             // Nothing to stop: carry on as if the stop had answered.
-            None => self.after_stop(then, out),
+            None => self.after_stop(then, now, out),
         }
     }
 
     /// An unchanged spec changes nothing (a pending restart stays pending);
     /// a changed one replaces the container, which a unit stopped by hand
     /// creates without starting.
-    fn update(&mut self, spec: UnitSpec, out: &mut Vec<Effect>) {
+    fn update(&mut self, spec: UnitSpec, now: Now, out: &mut Vec<Effect>) {
         let hash = spec_hash(&spec);
         if hash == self.hash {
             out.push(Effect::Answer(Ok(())));
@@ -97,9 +98,9 @@ impl Machine {
         self.hash = hash;
         self.restart_reason = Some("spec changed".into());
         match &self.phase {
-            Phase::Running { .. } => self.stop_then(AfterStop::Replace, out),
+            Phase::Running { .. } => self.stop_then(AfterStop::Replace, now, out),
             Phase::StoppedByHand { .. } => self.launch(Goal::CreateOnly, Existing::Replace, out),
-            _ if self.may_run() => self.stop_then(AfterStop::Replace, out),
+            _ if self.may_run() => self.stop_then(AfterStop::Replace, now, out),
             _ => self.launch(Goal::Run, Existing::Replace, out),
         }
     }
@@ -132,7 +133,11 @@ impl Machine {
             } else {
                 "adopted"
             };
+            let health = snapshot.health;
             self.enter_running(snapshot.id, now, Some(reason));
+            if let Some(health) = health {
+                self.on_health(health, now, out);
+            }
             return;
         }
         self.last_exit = snapshot.exit_code.or(self.last_exit);
@@ -144,6 +149,7 @@ impl Machine {
             || was(UnitState::StoppedByShutdown)
             || was(UnitState::BackingOff)
             || was(UnitState::WaitingForEngine)
+            || was(UnitState::Waiting)
         {
             // Created but never started (the supervisor stopped between the
             // two), stopped by a shutdown, or due for a restart that was
@@ -167,6 +173,7 @@ impl Machine {
                 exit_code,
                 oom_killed: false,
                 ran_for: std::time::Duration::ZERO,
+                unhealthy: false,
             };
             self.apply_exit(facts, now, out);
         }

@@ -21,6 +21,7 @@ fn kind_name(kind: &ContainerEventKind) -> &'static str {
         ContainerEventKind::Killed { .. } => "kill",
         ContainerEventKind::Stopped => "stop",
         ContainerEventKind::Destroyed => "destroy",
+        ContainerEventKind::HealthChanged(_) => "health_status",
     }
 }
 
@@ -65,6 +66,7 @@ impl Machine {
                 }
             }
             ContainerEventKind::Started => self.on_started_elsewhere(event.id, now),
+            ContainerEventKind::HealthChanged(health) => self.on_health(health, now, out),
         }
     }
 
@@ -76,6 +78,7 @@ impl Machine {
             exit_code,
             oom_killed: std::mem::take(&mut self.oom_seen),
             ran_for: now.at.saturating_duration_since(since),
+            unhealthy: false,
         };
         self.last_exit = Some(exit_code);
         if std::mem::take(&mut self.signalled) {
@@ -191,6 +194,7 @@ impl Machine {
                 | Phase::Failed { .. }
                 | Phase::BackingOff { .. }
                 | Phase::WaitingForEngine { .. }
+                | Phase::WaitingForDeps { .. }
         ) {
             // `docker start` is a user start: it resets the history, as Docker does.
             self.history.reset();
@@ -214,52 +218,60 @@ impl Machine {
         if ours.is_none() {
             self.container = None;
         }
+        let health = ours.as_ref().and_then(|snapshot| snapshot.health);
         match self.phase.clone() {
             Phase::Running { .. } if !alive => self.engine_stopped(out),
+            // A verdict the gap hid (its event lost or never sent).
+            Phase::Running { .. } => {
+                if let Some(health) = health.filter(|health| Some(*health) != self.health) {
+                    self.on_health(health, now, out);
+                }
+            }
             Phase::AwaitingStop { .. } | Phase::Probing { .. } => self.engine_stopped(out),
             Phase::WaitingForEngine { then, .. } => match (then, ours) {
                 (Resume::Launch(Goal::Run), Some(snapshot)) if alive => {
                     self.enter_running(snapshot.id, now, Some("running when the engine came back"));
+                    if let Some(health) = health {
+                        self.on_health(health, now, out);
+                    }
                 }
-                _ => self.resume(then, out),
+                _ => self.resume(then, now, out),
             },
             _ => {}
         }
     }
 
-    pub(super) fn on_engine(&mut self, available: bool, out: &mut Vec<Effect>) {
+    pub(super) fn on_engine(&mut self, available: bool, now: Now, out: &mut Vec<Effect>) {
         self.engine_down = !available;
         if let (true, Phase::WaitingForEngine { then, .. }) = (available, self.phase.clone()) {
-            self.resume(then, out);
+            self.resume(then, now, out);
         }
     }
 
-    pub(super) fn on_timer(&mut self, timer: Timer, out: &mut Vec<Effect>) {
+    pub(super) fn on_timer(&mut self, timer: Timer, now: Now, out: &mut Vec<Effect>) {
         match (timer, self.phase.clone()) {
             (Timer::Restart, Phase::BackingOff { .. }) => {
-                let existing = match self.mode {
-                    super::RestartMode::InPlace => Existing::Reuse,
-                    super::RestartMode::Replace => Existing::Replace,
-                };
-                self.launch(Goal::Run, existing, out);
+                self.launch(Goal::Run, self.restart_existing(), out)
             }
             // No `stop` event in time: `docker kill -s`, unless the engine
             // is shutting down (it can take seconds to send `stop` then).
             (Timer::StopEvent, Phase::AwaitingStop { facts }) => self.probe(Some(facts), out),
-            (Timer::EngineRetry, Phase::WaitingForEngine { then, .. }) => self.resume(then, out),
+            (Timer::EngineRetry, Phase::WaitingForEngine { then, .. }) => {
+                self.resume(then, now, out)
+            }
             // A timer of a phase already left (its cancel raced the firing).
             _ => {}
         }
     }
 
     /// Carries on with what a unit waiting for the engine was doing.
-    pub(super) fn resume(&mut self, then: Resume, out: &mut Vec<Effect>) {
+    pub(super) fn resume(&mut self, then: Resume, now: Now, out: &mut Vec<Effect>) {
         match then {
             Resume::Launch(goal) => self.launch(goal, Existing::Reuse, out),
             Resume::Replace => self.launch(Goal::Run, Existing::Replace, out),
-            Resume::StopByHand => self.stop_then(super::AfterStop::ByHand, out),
-            Resume::Shutdown => self.stop_then(super::AfterStop::Shutdown, out),
-            Resume::Remove => self.stop_then(super::AfterStop::Remove, out),
+            Resume::StopByHand => self.stop_then(super::AfterStop::ByHand, now, out),
+            Resume::Shutdown => self.stop_then(super::AfterStop::Shutdown, now, out),
+            Resume::Remove => self.stop_then(super::AfterStop::Remove, now, out),
         }
     }
 }

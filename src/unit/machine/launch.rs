@@ -11,6 +11,9 @@ impl Machine {
     /// Starts a launch towards `goal`, doing with an existing container what
     /// `existing` says (no container: one is created).
     pub(super) fn launch(&mut self, goal: Goal, existing: Existing, out: &mut Vec<Effect>) {
+        if goal == Goal::Run && self.waits_for_deps(existing, out) {
+            return;
+        }
         let (step, work) = match (self.container.clone(), existing, goal) {
             (Some(id), Existing::Replace, _) => (
                 Step::RemovingOld {
@@ -43,7 +46,7 @@ impl Machine {
         match self.phase.clone() {
             Phase::Launching { step, goal } => self.launch_step(step, goal, done, now, out),
             Phase::Stopping { then, .. } => match done {
-                Done::Stopped(Ok(())) => self.after_stop(then, out),
+                Done::Stopped(Ok(())) => self.after_stop(then, now, out),
                 Done::Stopped(Err(error)) => self.call_failed(error, resume_of(&then), out),
                 _ => {}
             },
@@ -157,7 +160,7 @@ impl Machine {
     }
 
     /// What follows our own stop.
-    pub(super) fn after_stop(&mut self, then: AfterStop, out: &mut Vec<Effect>) {
+    pub(super) fn after_stop(&mut self, then: AfterStop, now: Now, out: &mut Vec<Effect>) {
         match then {
             AfterStop::ByHand => {
                 self.phase = Phase::StoppedByHand {
@@ -175,6 +178,8 @@ impl Machine {
             }
             AfterStop::Replace => self.launch(Goal::Run, Existing::Replace, out),
             AfterStop::Remove => self.remove(out),
+            AfterStop::Unhealthy(verdict) => self.after_unhealthy_stop(verdict, now, out),
+            AfterStop::Relaunch { .. } => self.launch(Goal::Run, Existing::Reuse, out),
         }
     }
 
@@ -222,7 +227,9 @@ fn resume_of(then: &AfterStop) -> Resume {
         AfterStop::ByHand => Resume::StopByHand,
         AfterStop::Shutdown => Resume::Shutdown,
         AfterStop::Remove => Resume::Remove,
-        AfterStop::Restart => Resume::Launch(Goal::Run),
+        AfterStop::Restart | AfterStop::Unhealthy(_) | AfterStop::Relaunch { .. } => {
+            Resume::Launch(Goal::Run)
+        }
         AfterStop::Replace => Resume::Replace,
     }
 }

@@ -8,6 +8,7 @@
 
 mod commands;
 mod exits;
+mod health;
 mod launch;
 #[cfg(test)]
 mod tests;
@@ -18,7 +19,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::state::{UnitError, UnitState};
-use crate::engine::{ContainerEvent, ContainerSnapshot};
+use crate::engine::{ContainerEvent, ContainerSnapshot, Health};
 use crate::gateway::CreateOutcome;
 use crate::labels::CarriedState;
 use crate::policy::{ExitFacts, RestartHistory};
@@ -103,6 +104,35 @@ pub enum Done {
     Removed(Result<(), UnitError>),
 }
 
+/// Whether a unit's dependencies meet their conditions (the registry, which
+/// sees every unit, works it out and tells the unit when it changes).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Readiness {
+    /// Every condition holds (or the unit has no dependencies).
+    #[default]
+    Ready,
+    /// Some do not: what it waits for, in words (`db (healthy): db is starting`).
+    Waiting(String),
+}
+
+/// What follows stopping an unhealthy container: the policy's decision,
+/// taken when the check failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Start again, not before `until` (the backoff runs from the failure,
+    /// so a stop that takes longer than the delay adds nothing to it).
+    Restart {
+        /// When the restart is due.
+        until: Instant,
+        /// Why (`unhealthy`).
+        reason: String,
+    },
+    /// Stay exited: the policy does not restart a failure.
+    Stay(String),
+    /// The intensity limit or `on-failure:N` is reached: the unit is failed.
+    GiveUp(String),
+}
+
 /// A container found at start, with what the phase record says of its unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Adoption {
@@ -131,6 +161,10 @@ pub enum Input {
     StoppedBy(StoppedBy),
     /// The events pump lost (`false`) or regained (`true`) the engine.
     EngineAvailable(bool),
+    /// Whether the unit's dependencies meet their conditions now.
+    Dependencies(Readiness),
+    /// A dependency declared with `restart = true` was restarted or replaced.
+    DependencyRestarted(String),
     /// A timer fired.
     Timer(Timer),
 }
@@ -165,6 +199,8 @@ pub enum Effect {
         state: UnitState,
         /// Why.
         reason: Option<String>,
+        /// Its health, while it runs with a check.
+        health: Option<Health>,
         /// For `backing-off`: the delay.
         delay: Option<Duration>,
     },
@@ -235,6 +271,14 @@ pub enum AfterStop {
     Remove,
     /// Stay stopped until the next supervisor starts it.
     Shutdown,
+    /// The health check failed: carry out the policy's verdict.
+    Unhealthy(Verdict),
+    /// Start again, for a reason that is not a restart by hand (a dependency
+    /// restarted): the restart history is kept.
+    Relaunch {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// What a unit waiting for the engine does once it answers.
@@ -300,6 +344,14 @@ pub enum Phase {
         until: Instant,
         /// Why it restarts.
         reason: String,
+    },
+    /// Its dependencies do not meet their conditions yet; it launches the
+    /// moment they do.
+    WaitingForDeps {
+        /// What the launch does with an existing container.
+        existing: Existing,
+        /// What it waits for, in words.
+        on: String,
     },
     /// The engine did not answer; the unit resumes as soon as it does.
     WaitingForEngine {
@@ -370,8 +422,15 @@ pub struct Machine {
     engine_down: bool,
     /// Why it runs, when that is news (adopted, started outside stevedore).
     running_reason: Option<String>,
-    /// The public state and reason last published.
-    published: (UnitState, Option<String>),
+    /// The running container's health, when it has a check.
+    health: Option<Health>,
+    /// A health event came for a check the unit leaves to its image: the
+    /// image has one, so each start begins `starting`.
+    image_check_seen: bool,
+    /// Whether the dependencies meet their conditions.
+    deps: Readiness,
+    /// The public state, reason and health last published.
+    published: (UnitState, Option<String>, Option<Health>),
 }
 
 impl Machine {
@@ -396,7 +455,10 @@ impl Machine {
             recent_events: VecDeque::new(),
             engine_down: false,
             running_reason: None,
-            published: (UnitState::Pending, None),
+            health: None,
+            image_check_seen: false,
+            deps: Readiness::Ready,
+            published: (UnitState::Pending, None, None),
         }
     }
 
@@ -410,11 +472,13 @@ impl Machine {
             Input::Begin(Some(adoption)) => self.adopt(*adoption, now, &mut out),
             Input::Event(event) => self.on_event(event, now, &mut out),
             Input::Observed(seen) => self.on_observed(seen, now, &mut out),
-            Input::Command(command) => self.on_command(command, &mut out),
+            Input::Command(command) => self.on_command(command, now, &mut out),
             Input::Done(done) => self.on_done(done, now, &mut out),
             Input::StoppedBy(who) => self.on_stopped_by(who, now, &mut out),
-            Input::EngineAvailable(available) => self.on_engine(available, &mut out),
-            Input::Timer(timer) => self.on_timer(timer, &mut out),
+            Input::EngineAvailable(available) => self.on_engine(available, now, &mut out),
+            Input::Dependencies(readiness) => self.on_dependencies(readiness, &mut out),
+            Input::DependencyRestarted(name) => self.on_dependency_restarted(name, now, &mut out),
+            Input::Timer(timer) => self.on_timer(timer, now, &mut out),
         }
         self.finish(before, now, &mut out);
         out
@@ -450,6 +514,14 @@ impl Machine {
         self.last_exit
     }
 
+    /// The running container's health (`None`: not running, or no check).
+    pub fn health(&self) -> Option<Health> {
+        match self.phase {
+            Phase::Running { .. } => self.health,
+            _ => None,
+        }
+    }
+
     /// The public state and its reason, derived from the phase alone.
     pub fn view(&self) -> (UnitState, Option<String>) {
         let reason = |text: &str| Some(text.to_string());
@@ -470,7 +542,16 @@ impl Machine {
             Phase::Probing {
                 unexplained: Some(facts),
             } => (UnitState::Exited, Some(crate::policy::describe_exit(facts))),
+            Phase::Stopping {
+                then: AfterStop::Unhealthy(_),
+                ..
+            } => (UnitState::Stopping, reason("unhealthy")),
+            Phase::Stopping {
+                then: AfterStop::Relaunch { reason: why },
+                ..
+            } => (UnitState::Stopping, reason(why)),
             Phase::Stopping { .. } | Phase::Removing => (UnitState::Stopping, None),
+            Phase::WaitingForDeps { on, .. } => (UnitState::Waiting, reason(on)),
             Phase::BackingOff { reason: why, .. } => (UnitState::BackingOff, reason(why)),
             Phase::WaitingForEngine { error, .. } => (UnitState::WaitingForEngine, reason(error)),
             Phase::Exited { reason: why } => (UnitState::Exited, reason(why)),
@@ -491,7 +572,8 @@ impl Machine {
         {
             out.insert(0, Effect::Cancel(timer));
         }
-        let view = self.view();
+        let (state, reason) = self.view();
+        let view = (state, reason, self.health());
         if view != self.published {
             let delay = match &self.phase {
                 Phase::BackingOff { until, .. } => Some(until.saturating_duration_since(now.at)),
@@ -500,6 +582,7 @@ impl Machine {
             out.push(Effect::Publish {
                 state: view.0,
                 reason: view.1.clone(),
+                health: view.2,
                 delay,
             });
             self.published = view;
@@ -513,6 +596,12 @@ impl Machine {
         self.oom_seen = false;
         self.signalled = false;
         self.running_reason = reason.map(str::to_string);
+        // A (re)start begins the check again, as the engine does.
+        self.health = match self.spec.declares_check() {
+            Some(true) => Some(Health::Starting),
+            None if self.image_check_seen => Some(Health::Starting),
+            _ => None,
+        };
     }
 
     /// Asks for a start of `id`; events of the container from this moment
@@ -524,6 +613,14 @@ impl Machine {
             goal,
         };
         out.push(Effect::Engine(Work::Start(id)));
+    }
+
+    /// What a restart the policy decided does with the container.
+    fn restart_existing(&self) -> Existing {
+        match self.mode {
+            RestartMode::InPlace => Existing::Reuse,
+            RestartMode::Replace => Existing::Replace,
+        }
     }
 
     /// What the next container's labels carry.

@@ -108,6 +108,7 @@ fn snapshot(id: &str, state: EngineState, exit_code: Option<i64>) -> ContainerSn
         state,
         exit_code,
         image: "busybox:latest".into(),
+        health: None,
     }
 }
 
