@@ -43,8 +43,12 @@ pub mod spec;
 mod supervisor;
 pub mod unit;
 
+pub use engine::Health;
 pub use policy::{Backoff, IntensityLimit, RestartPolicy};
 pub use registry::ShutdownMode;
-pub use spec::{PortMapping, Protocol, UnitSpec, VolumeMount};
+pub use spec::{
+    Condition, Dependency, HealthCheck, HealthTest, OnUnhealthy, PortMapping, Protocol, UnitSpec,
+    VolumeMount,
+};
 pub use supervisor::{StartError, Supervisor, SupervisorBuilder, SupervisorHandle};
 pub use unit::{UnitError, UnitEvent, UnitState, UnitStatus};

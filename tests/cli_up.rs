@@ -103,6 +103,7 @@ async fn up_brings_units_up_and_ps_json_reports_every_key() {
         "restart_count",
         "last_exit_code",
         "phase",
+        "health",
     ];
     for row in &rows {
         let mut found: Vec<&str> = row

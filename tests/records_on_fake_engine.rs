@@ -71,6 +71,7 @@ async fn phases_written_are_read_back_and_none_reads_as_empty() {
             at: 7,
             restart_count: 3,
             last_exit_code: Some(143),
+            last_restart_reason: None,
         },
     )]);
     write_phases(&gateway, "ns", &phases).await.unwrap();

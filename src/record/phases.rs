@@ -35,6 +35,10 @@ pub struct PhaseRecord {
     /// Exit code of the last run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_exit_code: Option<i64>,
+    /// Why the unit last restarted (`unhealthy`, `exited with code 1`);
+    /// restarts in place do not change container labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_restart_reason: Option<String>,
 }
 
 /// Reads the namespace's phase record; none yet reads as empty.
@@ -200,6 +204,19 @@ impl Handler<UnitEvent> for PhaseRecorder {
             if event.state == UnitState::Removed {
                 latest.phases.remove(&event.unit);
             } else {
+                // A restart is decided as the unit backs off (or, when the
+                // stop of an unhealthy container outlasted the delay, as it
+                // stops); its reason is kept beyond that phase.
+                let restarting = event.state == UnitState::BackingOff
+                    || (event.state == UnitState::Stopping && event.reason.is_some());
+                let last_restart_reason = if restarting {
+                    event.reason.clone()
+                } else {
+                    latest
+                        .phases
+                        .get(&event.unit)
+                        .and_then(|record| record.last_restart_reason.clone())
+                };
                 latest.phases.insert(
                     event.unit,
                     PhaseRecord {
@@ -208,6 +225,7 @@ impl Handler<UnitEvent> for PhaseRecorder {
                         at: unix_now(),
                         restart_count: event.restart_count,
                         last_exit_code: event.exit_code,
+                        last_restart_reason,
                     },
                 );
             }
@@ -262,6 +280,7 @@ mod tests {
             at: 0,
             restart_count: 0,
             last_exit_code: None,
+            last_restart_reason: None,
         };
         latest.phases.insert("web".into(), record);
         latest.generation += 1;

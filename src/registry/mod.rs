@@ -2,7 +2,9 @@
 //! names unique, spawns and ends Unit actors, writes the event router, adopts
 //! the namespace's containers at start and answers `list` from the engine.
 
+mod deps;
 mod list;
+mod ordering;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,11 +17,11 @@ use crate::engine::ContainerSnapshot;
 use crate::gateway::{EventRouter, Gateway, ListContainers};
 use crate::labels;
 use crate::record::PhaseRecord;
-use crate::spec::{UnitSpec, validate};
+use crate::spec::UnitSpec;
 use crate::unit::machine::Adoption;
 use crate::unit::{
-    Detach, EventBus, Flows, Origin, RestartMode, StopForShutdown, Unit, UnitCommand, UnitError,
-    UnitEvent, UnitInit,
+    DependencySignal, Detach, EventBus, Flows, Origin, RestartMode, StopForShutdown, Unit,
+    UnitCommand, UnitError, UnitEvent, UnitInit,
 };
 
 /// The Registry actor of one namespace.
@@ -30,6 +32,7 @@ pub struct Registry {
     bus: Arc<EventBus>,
     units: HashMap<String, Addr<Unit>>,
     restart_mode: RestartMode,
+    deps: deps::Tracker,
 }
 
 impl Registry {
@@ -43,6 +46,7 @@ impl Registry {
             bus: Arc::default(),
             units: HashMap::new(),
             restart_mode: RestartMode::Replace,
+            deps: deps::Tracker::default(),
         }
     }
 
@@ -61,12 +65,14 @@ impl Registry {
             namespace: self.namespace.clone(),
             container_name: container_name.clone(),
         };
+        let readiness = self.deps.declare(&name, spec.depends_on.clone());
         let unit = Unit::new(UnitInit {
             flows,
             bus: Arc::clone(&self.bus),
             spec,
             origin,
             mode: self.restart_mode,
+            readiness,
         })
         .start();
         self.router.insert(container_name, unit.clone().recipient());
@@ -78,6 +84,8 @@ impl Registry {
         self.units.remove(name);
         self.router
             .remove(&labels::container_name(&self.namespace, name));
+        let notices = self.deps.remove(name);
+        self.deliver(notices);
     }
 }
 
@@ -86,6 +94,8 @@ impl Actor for Registry {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(1024);
+        // The registry follows every unit's state, for their dependents.
+        self.bus.subscribe(ctx.address().recipient());
     }
 }
 
@@ -167,11 +177,8 @@ impl Handler<AddUnit> for Registry {
     type Result = ResponseFuture<Result<(), UnitError>>;
 
     fn handle(&mut self, AddUnit(spec): AddUnit, ctx: &mut Context<Self>) -> Self::Result {
-        if let Err(problems) = validate(&spec) {
-            return Box::pin(futures::future::ready(Err(UnitError::Invalid {
-                name: spec.name,
-                problems,
-            })));
+        if let Err(error) = self.check(&spec) {
+            return Box::pin(futures::future::ready(Err(error)));
         }
         if self.units.contains_key(&spec.name) {
             return Box::pin(futures::future::ready(Err(UnitError::AlreadyExists(
@@ -256,16 +263,19 @@ impl Handler<CommandUnit> for Registry {
 
     fn handle(&mut self, msg: CommandUnit, _: &mut Context<Self>) -> Self::Result {
         if let UnitCommand::Update(spec) = &msg.command
-            && let Err(problems) = validate(spec)
+            && let Err(error) = self.check(spec)
         {
-            return Box::pin(futures::future::ready(Err(UnitError::Invalid {
-                name: spec.name.clone(),
-                problems,
-            })));
+            return Box::pin(futures::future::ready(Err(error)));
         }
         let Some(unit) = self.units.get(&msg.name).cloned() else {
             return Box::pin(futures::future::ready(Err(UnitError::NotFound(msg.name))));
         };
+        if let UnitCommand::Update(spec) = &msg.command {
+            // Before the update reaches the unit, so a relaunch it causes
+            // waits for the new dependencies.
+            let readiness = self.deps.declare(&spec.name, spec.depends_on.clone());
+            unit.do_send(DependencySignal::Readiness(readiness));
+        }
         let name = msg.name;
         Box::pin(async move {
             unit.send(msg.command)
@@ -330,10 +340,15 @@ impl Handler<Shutdown> for Registry {
 
     fn handle(&mut self, Shutdown(mode): Shutdown, _: &mut Context<Self>) -> Self::Result {
         let units: Vec<Addr<Unit>> = self.units.values().cloned().collect();
+        let order = self.stop_order();
         Box::pin(
             async move {
                 if mode == ShutdownMode::Stop {
-                    join_all(units.iter().map(|unit| unit.send(StopForShutdown))).await;
+                    // Dependents first, each unit as soon as its own dependents stopped.
+                    ordering::stop_in_order(order, |unit: Addr<Unit>| async move {
+                        let _ = unit.send(StopForShutdown).await;
+                    })
+                    .await;
                 }
                 join_all(units.iter().map(|unit| unit.send(Detach))).await;
             }
@@ -349,4 +364,6 @@ impl Handler<Shutdown> for Registry {
     }
 }
 
+pub use self::deps::{Notice, Seen, Tracker, readiness};
 pub use self::list::{ImageCache, ListUnits, describe_container};
+pub use self::ordering::stop_in_order;

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-use super::{Condition, UnitSpec};
+use super::{Condition, Dependencies, UnitSpec};
 
 /// Whether a dependency on a unit not in the set is a problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,30 +111,39 @@ pub fn problems(specs: &[&UnitSpec], undeclared: Undeclared) -> Vec<GraphProblem
 /// The cycles of the graph, each once, each starting at the unit of it
 /// declared first.
 fn cycles(specs: &[&UnitSpec]) -> Vec<Vec<String>> {
-    let order: HashMap<&str, usize> = specs
+    let units: Vec<(&str, &Dependencies)> = specs
+        .iter()
+        .map(|spec| (spec.name.as_str(), &spec.depends_on))
+        .collect();
+    cycles_among(&units)
+}
+
+/// The cycles among `units` (name, dependencies) in declaration order, each
+/// once, starting at its earliest-declared unit and ending where it started.
+pub fn cycles_among(units: &[(&str, &Dependencies)]) -> Vec<Vec<String>> {
+    let order: HashMap<&str, usize> = units
         .iter()
         .enumerate()
-        .map(|(index, spec)| (spec.name.as_str(), index))
+        .map(|(index, (name, _))| (*name, index))
         .collect();
-    let edges: HashMap<&str, Vec<&str>> = specs
+    let edges: HashMap<&str, Vec<&str>> = units
         .iter()
-        .map(|spec| {
-            let deps = spec
-                .depends_on
+        .map(|(name, depends_on)| {
+            let deps = depends_on
                 .keys()
                 .map(String::as_str)
                 .filter(|name| order.contains_key(name))
                 .collect();
-            (spec.name.as_str(), deps)
+            (*name, deps)
         })
         .collect();
     let mut done: BTreeSet<&str> = BTreeSet::new();
     let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
     let mut cycles = Vec::new();
-    for spec in specs {
+    for (name, _) in units {
         let mut path: Vec<&str> = Vec::new();
         walk(
-            &spec.name,
+            name,
             &edges,
             &mut path,
             &mut done,
@@ -154,6 +163,59 @@ fn cycles(specs: &[&UnitSpec]) -> Vec<Vec<String>> {
         );
     }
     cycles
+}
+
+/// The order in which to stop `units` so that every dependent stops before
+/// what it depends on; each unit with the dependents it must wait for.
+/// Units in a cycle (which validation refuses) wait for nobody.
+pub fn stop_order(units: &HashMap<String, Dependencies>) -> Vec<(String, Vec<String>)> {
+    let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (name, depends_on) in units {
+        for dependency in depends_on.keys().filter(|d| units.contains_key(*d)) {
+            dependents.entry(dependency).or_default().push(name);
+        }
+    }
+    // Kahn's algorithm over "is depended on by": a unit is ready to stop
+    // once every dependent is in the order.
+    let mut waiting: HashMap<&str, usize> = units
+        .keys()
+        .map(|name| {
+            (
+                name.as_str(),
+                dependents.get(name.as_str()).map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    let mut ready: Vec<&str> = waiting
+        .iter()
+        .filter(|(_, count)| **count == 0)
+        .map(|(name, _)| *name)
+        .collect();
+    ready.sort_unstable();
+    let mut order = Vec::new();
+    while let Some(name) = ready.pop() {
+        waiting.remove(name);
+        let mut waits_for: Vec<String> = dependents
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|d| d.to_string())
+            .collect();
+        waits_for.sort();
+        order.push((name.to_string(), waits_for));
+        for dependency in units[name].keys() {
+            if let Some(count) = waiting.get_mut(dependency.as_str()) {
+                *count -= 1;
+                if *count == 0 {
+                    ready.push(dependency);
+                }
+            }
+        }
+    }
+    let mut left: Vec<&str> = waiting.into_keys().collect();
+    left.sort_unstable();
+    order.extend(left.into_iter().map(|name| (name.to_string(), Vec::new())));
+    order
 }
 
 /// Depth-first walk from `name`; `on_ring` gets each ring met on the way.
@@ -264,6 +326,35 @@ mod tests {
         );
         let checked = db.healthcheck(HealthCheck::exec(["true"]));
         assert!(texts(&[checked, web], Undeclared::Refused).is_empty());
+    }
+
+    #[test]
+    fn dependents_stop_before_what_they_depend_on() {
+        let specs = [
+            unit("db", &[]),
+            unit("cache", &[]),
+            unit("api", &["db", "cache"]),
+            unit("web", &["api"]),
+            unit("worker", &["db"]),
+        ];
+        let units: HashMap<String, Dependencies> = specs
+            .iter()
+            .map(|spec| (spec.name.clone(), spec.depends_on.clone()))
+            .collect();
+        let order = stop_order(&units);
+        let position = |name: &str| order.iter().position(|(n, _)| n == name).unwrap();
+        for (dependent, dependency) in [
+            ("web", "api"),
+            ("api", "db"),
+            ("api", "cache"),
+            ("worker", "db"),
+        ] {
+            assert!(position(dependent) < position(dependency), "{order:?}");
+        }
+        let waits = |name: &str| order[position(name)].1.clone();
+        assert_eq!(waits("db"), ["api", "worker"]);
+        assert_eq!(waits("web"), Vec::<String>::new());
+        assert_eq!(order.len(), 5);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use tokio::time::Instant;
 
 use super::bus::EventBus;
 use super::flows::Flows;
-use super::machine::{Adoption, Command, Effect, Input, Machine, Now, RestartMode, Timer};
+use super::machine::{
+    Adoption, Command, Effect, Input, Machine, Now, Readiness, RestartMode, Timer,
+};
 use super::state::{UnitError, UnitEvent, UnitState};
 use crate::engine::Health;
 use crate::gateway::ContainerSignal;
@@ -39,6 +41,8 @@ pub struct UnitInit {
     pub(crate) spec: UnitSpec,
     pub(crate) origin: Origin,
     pub(crate) mode: RestartMode,
+    /// Whether its dependencies' conditions hold when it starts.
+    pub(crate) readiness: Readiness,
 }
 
 /// The Unit actor.
@@ -47,6 +51,7 @@ pub struct Unit {
     flows: Flows,
     bus: Arc<EventBus>,
     origin: Option<Origin>,
+    readiness: Option<Readiness>,
     timers: Vec<(Timer, SpawnHandle)>,
     /// The command being carried out, answered by the machine's `Answer`.
     reply: Option<oneshot::Sender<Result<(), UnitError>>>,
@@ -61,6 +66,7 @@ impl Unit {
             flows: init.flows,
             bus: init.bus,
             origin: Some(init.origin),
+            readiness: Some(init.readiness),
             timers: Vec::new(),
             reply: None,
         }
@@ -143,6 +149,11 @@ impl Unit {
         });
     }
 
+    /// Feeds one input that answers nobody.
+    pub(super) fn input(&mut self, input: Input, ctx: &mut Context<Self>) {
+        self.feed(input, ctx);
+    }
+
     /// The unit's name.
     pub(super) fn name(&self) -> &str {
         &self.machine.spec().name
@@ -167,6 +178,9 @@ impl Actor for Unit {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        if let Some(readiness) = self.readiness.take() {
+            self.feed(Input::Dependencies(readiness), ctx);
+        }
         let begin = match self.origin.take() {
             Some(Origin::Fresh { reply }) => {
                 self.reply = Some(reply);

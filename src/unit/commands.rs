@@ -5,7 +5,7 @@
 use actix::prelude::*;
 
 use super::actor::Unit;
-use super::machine::Command;
+use super::machine::{Command, Input, Readiness};
 use super::state::UnitError;
 use crate::spec::UnitSpec;
 
@@ -67,5 +67,27 @@ impl Handler<StopForShutdown> for Unit {
     fn handle(&mut self, _: StopForShutdown, ctx: &mut Context<Self>) -> Self::Result {
         let name = self.name().to_string();
         answered(self.command(Command::Shutdown, ctx), name)
+    }
+}
+
+/// What the registry tells a unit about its dependencies.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub enum DependencySignal {
+    /// Whether their conditions hold now.
+    Readiness(Readiness),
+    /// A dependency declared with `restart = true` restarted.
+    Restarted(String),
+}
+
+impl Handler<DependencySignal> for Unit {
+    type Result = ();
+
+    fn handle(&mut self, signal: DependencySignal, ctx: &mut Context<Self>) {
+        let input = match signal {
+            DependencySignal::Readiness(readiness) => Input::Dependencies(readiness),
+            DependencySignal::Restarted(name) => Input::DependencyRestarted(name),
+        };
+        self.input(input, ctx);
     }
 }

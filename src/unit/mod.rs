@@ -10,7 +10,7 @@ mod state;
 
 pub use self::actor::{Detach, GetSnapshot, Origin, Unit, UnitInit, UnitSnapshot};
 pub use self::bus::EventBus;
-pub use self::commands::{StopForShutdown, UnitCommand};
+pub use self::commands::{DependencySignal, StopForShutdown, UnitCommand};
 pub(crate) use self::flows::Flows;
-pub use self::machine::RestartMode;
+pub use self::machine::{Readiness, RestartMode};
 pub use self::state::{UnitError, UnitEvent, UnitState, UnitStatus};

@@ -1,12 +1,18 @@
 //! `stevedore down`: stop (grace period, then kill) and remove every
-//! container of the namespace, and its phase record. Touches nothing else.
+//! container of the namespace (dependents before what they depend on), and
+//! its phase record. Touches nothing else.
 
 use std::time::Duration;
 
-use futures::future::join_all;
-use stevedore::gateway::{RemoveContainer, StopContainer};
+use std::collections::HashMap;
+
+use actix::Addr;
+use stevedore::engine::ContainerSnapshot;
+use stevedore::gateway::{Gateway, RemoveContainer, StopContainer};
 use stevedore::labels;
 use stevedore::record::{Lease, state_container};
+use stevedore::registry::stop_in_order;
+use stevedore::spec::Dependencies;
 
 use crate::{Failure, engine};
 
@@ -18,38 +24,51 @@ pub async fn run(host: Option<&str>, namespace: &str, take_over: bool) -> Result
         .await
         .map_err(Failure::runtime)?;
     let listed = engine::containers(&gateway, namespace).await?;
-    let removals = listed.iter().map(|container| {
-        let gateway = gateway.clone();
-        let grace = labels::stored_spec(&container.labels)
-            .map(|spec| spec.stop_timeout)
-            .unwrap_or(Duration::from_secs(10));
-        let (id, name) = (container.id.clone(), container.name.clone());
-        async move {
-            let stopped = gateway
-                .send(StopContainer {
-                    id: id.clone(),
-                    grace,
+    // Dependents stop first, as their specs (in the labels) declare.
+    let specs: HashMap<String, _> = listed
+        .iter()
+        .filter_map(|container| {
+            let spec = labels::stored_spec(&container.labels)?;
+            Some((container.name.clone(), (spec, container.clone())))
+        })
+        .collect();
+    let by_unit: HashMap<String, String> = specs
+        .iter()
+        .map(|(container, (spec, _))| (spec.name.clone(), container.clone()))
+        .collect();
+    let graph: HashMap<String, Dependencies> = listed
+        .iter()
+        .map(|container| {
+            let deps = specs
+                .get(&container.name)
+                .map(|(spec, _)| {
+                    spec.depends_on
+                        .iter()
+                        .filter_map(|(unit, dep)| Some((by_unit.get(unit)?.clone(), *dep)))
+                        .collect()
                 })
-                .await;
-            if let Ok(Err(error)) = stopped {
-                eprintln!("stevedore: stopping {name}: {error}; removing it by force");
-            }
-            let removed = gateway.send(RemoveContainer { id, force: true }).await;
-            match removed {
-                Ok(Ok(())) => {
-                    eprintln!("removed {name}");
-                    Ok(())
-                }
-                Ok(Err(error)) => Err(format!("{name}: {error}")),
-                Err(error) => Err(format!("{name}: {error}")),
+                .unwrap_or_default();
+            (container.name.clone(), deps)
+        })
+        .collect();
+    let order = stevedore::spec::graph::stop_order(&graph);
+    let by_name: HashMap<String, ContainerSnapshot> = listed
+        .iter()
+        .map(|container| (container.name.clone(), container.clone()))
+        .collect();
+    let failures = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stop_one = |name: String| {
+        let container = by_name[&name].clone();
+        let failures = std::sync::Arc::clone(&failures);
+        let removal = remove(gateway.clone(), container);
+        async move {
+            if let Err(failure) = removal.await {
+                failures.lock().unwrap().push(failure);
             }
         }
-    });
-    let failures: Vec<String> = join_all(removals)
-        .await
-        .into_iter()
-        .filter_map(Result::err)
-        .collect();
+    };
+    stop_in_order(order, stop_one).await;
+    let failures: Vec<String> = std::mem::take(&mut *failures.lock().unwrap());
     let record = RemoveContainer {
         id: state_container(namespace),
         force: true,
@@ -65,5 +84,31 @@ pub async fn run(host: Option<&str>, namespace: &str, take_over: bool) -> Result
             "could not remove {}",
             failures.join("; ")
         )))
+    }
+}
+
+/// Stops one container with its unit's grace period, then removes it.
+async fn remove(gateway: Addr<Gateway>, container: ContainerSnapshot) -> Result<(), String> {
+    let grace = labels::stored_spec(&container.labels)
+        .map(|spec| spec.stop_timeout)
+        .unwrap_or(Duration::from_secs(10));
+    let (id, name) = (container.id, container.name);
+    let stopped = gateway
+        .send(StopContainer {
+            id: id.clone(),
+            grace,
+        })
+        .await;
+    if let Ok(Err(error)) = stopped {
+        eprintln!("stevedore: stopping {name}: {error}; removing it by force");
+    }
+    let removed = gateway.send(RemoveContainer { id, force: true }).await;
+    match removed {
+        Ok(Ok(())) => {
+            eprintln!("removed {name}");
+            Ok(())
+        }
+        Ok(Err(error)) => Err(format!("{name}: {error}")),
+        Err(error) => Err(format!("{name}: {error}")),
     }
 }

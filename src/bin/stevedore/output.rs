@@ -53,11 +53,15 @@ pub fn event_line(event: &UnitEvent, format: LogFormat) -> String {
             "restart_count": event.restart_count,
             "exit_code": event.exit_code,
             "reason": event.reason,
+            "health": event.health,
             "delay_ms": event.delay.map(|d| d.as_millis() as u64),
         })
         .to_string(),
         LogFormat::Text => {
             let mut line = format!("{} {:<20} {}", format_utc(at), event.unit, event.state);
+            if let Some(health) = event.health {
+                line.push_str(&format!(" ({health})"));
+            }
             if let Some(delay) = event.delay {
                 line.push_str(&format!(" in {}ms", delay.as_millis()));
             }

@@ -16,9 +16,10 @@ pub async fn run(host: Option<&str>, namespace: &str, as_json: bool) -> Result<(
     let gateway = engine::gateway(host).await?;
     let rows = rows(&gateway, namespace).await?;
     if as_json {
+        let objects = rows.into_iter().map(|row| row.json).collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&Value::Array(rows)).expect("JSON values print")
+            serde_json::to_string_pretty(&Value::Array(objects)).expect("JSON values print")
         );
     } else {
         print_table(&rows);
@@ -26,8 +27,16 @@ pub async fn run(host: Option<&str>, namespace: &str, as_json: bool) -> Result<(
     Ok(())
 }
 
-/// One JSON object per unit container, sorted by unit name.
-pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Value>, Failure> {
+/// One unit container as `ps` shows it.
+pub struct Row {
+    /// The object `--json` prints.
+    pub json: Value,
+    /// Why it last restarted, for the table.
+    pub last_restart_reason: Option<String>,
+}
+
+/// One row per unit container, sorted by unit name.
+pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, Failure> {
     let listed = engine::containers(gateway, namespace).await?;
     let phases = read_phases(gateway, namespace).await.unwrap_or_default();
     let mut images = ImageCache::new();
@@ -51,11 +60,14 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Value>
         let restart_count = record
             .map_or(0, |r| r.restart_count)
             .max(carried.restart_count);
+        let last_restart_reason = record
+            .and_then(|r| r.last_restart_reason.clone())
+            .or(carried.last_restart_reason.clone());
         let last_exit_code = details
             .exit_code
             .or(record.and_then(|r| r.last_exit_code))
             .or(carried.last_exit_code);
-        rows.push(json!({
+        let json = json!({
             "name": unit,
             "container": snapshot.name,
             "id": snapshot.id,
@@ -81,9 +93,14 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Value>
             "restart_count": restart_count,
             "last_exit_code": last_exit_code,
             "phase": phase,
-        }));
+            "health": details.health,
+        });
+        rows.push(Row {
+            json,
+            last_restart_reason,
+        });
     }
-    rows.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    rows.sort_by(|a, b| a.json["name"].as_str().cmp(&b.json["name"].as_str()));
     Ok(rows)
 }
 
@@ -95,12 +112,16 @@ fn unit_name(snapshot: &ContainerSnapshot) -> String {
         .unwrap_or_else(|| snapshot.name.clone())
 }
 
-fn print_table(rows: &[Value]) {
+fn print_table(rows: &[Row]) {
     println!(
-        "{:<20} {:<14} {:<10} {:<12} {:<9} {:<24} PORTS",
+        "{:<20} {:<14} {:<20} {:<12} {:<16} {:<24} PORTS",
         "NAME", "CONTAINER ID", "STATUS", "PHASE", "RESTARTS", "IMAGE"
     );
-    for row in rows {
+    for Row {
+        json: row,
+        last_restart_reason,
+    } in rows
+    {
         let ports: Vec<String> = row["ports"]
             .as_array()
             .into_iter()
@@ -116,13 +137,22 @@ fn print_table(rows: &[Value]) {
             })
             .collect();
         let id = row["id"].as_str().unwrap_or_default();
+        // As `docker ps` shows it: "running (healthy)".
+        let status = match row["health"].as_str() {
+            Some(health) => format!("{} ({health})", row["status"].as_str().unwrap_or_default()),
+            None => row["status"].as_str().unwrap_or_default().to_string(),
+        };
+        let restarts = match (row["restart_count"].as_u64(), last_restart_reason) {
+            (Some(count), Some(reason)) if count > 0 => format!("{count} ({reason})"),
+            _ => row["restart_count"].to_string(),
+        };
         println!(
-            "{:<20} {:<14} {:<10} {:<12} {:<9} {:<24} {}",
+            "{:<20} {:<14} {:<20} {:<12} {:<16} {:<24} {}",
             row["name"].as_str().unwrap_or_default(),
             &id[..id.len().min(12)],
-            row["status"].as_str().unwrap_or_default(),
+            status,
             row["phase"].as_str().unwrap_or_default(),
-            row["restart_count"].to_string(),
+            restarts,
             row["image"].as_str().unwrap_or_default(),
             ports.join(", ")
         );

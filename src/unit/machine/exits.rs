@@ -6,7 +6,7 @@ use super::{
     Effect, Existing, Goal, Machine, Now, Phase, REMEMBERED_EVENTS, Resume, STOP_EVENT_WAIT,
     StoppedBy, Timer, Work,
 };
-use crate::engine::{ContainerEvent, ContainerEventKind, ContainerSnapshot};
+use crate::engine::{ContainerEvent, ContainerEventKind, ContainerSnapshot, Health};
 use crate::policy::{Decision, ExitFacts, RestartPolicy, decide};
 
 fn is_sigkill(signal: &str) -> bool {
@@ -21,7 +21,9 @@ fn kind_name(kind: &ContainerEventKind) -> &'static str {
         ContainerEventKind::Killed { .. } => "kill",
         ContainerEventKind::Stopped => "stop",
         ContainerEventKind::Destroyed => "destroy",
-        ContainerEventKind::HealthChanged(_) => "health_status",
+        ContainerEventKind::HealthChanged(Health::Starting) => "health_status: starting",
+        ContainerEventKind::HealthChanged(Health::Healthy) => "health_status: healthy",
+        ContainerEventKind::HealthChanged(Health::Unhealthy) => "health_status: unhealthy",
     }
 }
 

@@ -46,7 +46,12 @@ impl Machine {
         match self.phase.clone() {
             Phase::Launching { step, goal } => self.launch_step(step, goal, done, now, out),
             Phase::Stopping { then, .. } => match done {
-                Done::Stopped(Ok(())) => self.after_stop(then, now, out),
+                Done::Stopped(Ok(())) => {
+                    // The kill, die and stop events of this stop come after
+                    // its answer; they are ours, not news.
+                    self.started_nanos = self.step_nanos;
+                    self.after_stop(then, now, out)
+                }
                 Done::Stopped(Err(error)) => self.call_failed(error, resume_of(&then), out),
                 _ => {}
             },

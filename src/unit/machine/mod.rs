@@ -411,7 +411,8 @@ pub struct Machine {
     /// A signal other than SIGKILL reached the running container from outside.
     signalled: bool,
     /// Events for the current container older than this (Unix nanoseconds)
-    /// belong to an earlier run: a replay, or our own stop before a restart.
+    /// belong to an earlier run or to a stop of ours that has answered: a
+    /// replay, or our own stop's events arriving after its answer.
     started_nanos: i64,
     /// When the start in flight was asked for (Unix nanoseconds).
     start_asked_nanos: i64,

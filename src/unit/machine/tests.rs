@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+mod health;
+
 use super::*;
 use crate::engine::{ContainerEventKind, EngineError, EngineState};
 use crate::labels;
@@ -29,15 +31,24 @@ fn spec(policy: RestartPolicy) -> UnitSpec {
 
 impl Harness {
     fn new(policy: RestartPolicy) -> Self {
+        Harness::of(spec(policy))
+    }
+
+    fn of(spec: UnitSpec) -> Self {
         Harness {
-            machine: Machine::new(spec(policy), "ns--web".into(), RestartMode::InPlace),
+            machine: Machine::new(spec, "ns--web".into(), RestartMode::InPlace),
             wall: T0,
         }
     }
 
     /// A unit whose container `c1` runs.
     fn running(policy: RestartPolicy) -> Self {
-        let mut h = Harness::new(policy);
+        Harness::running_spec(spec(policy))
+    }
+
+    /// A unit of `spec` whose container `c1` runs.
+    fn running_spec(spec: UnitSpec) -> Self {
+        let mut h = Harness::of(spec);
         h.step(Input::Begin(None));
         h.step(created("c1"));
         h.step(Input::Done(Done::Started(Ok(()))));
@@ -119,6 +130,7 @@ fn recorded(phase: UnitState) -> PhaseRecord {
         at: 0,
         restart_count: 3,
         last_exit_code: Some(1),
+        last_restart_reason: None,
     }
 }
 
