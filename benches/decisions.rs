@@ -36,6 +36,7 @@ fn decisions(c: &mut Criterion) {
         exit_code: 1,
         oom_killed: false,
         ran_for: Duration::from_millis(300),
+        unhealthy: false,
     };
     let now = tokio::time::Instant::now();
     c.bench_function("restart_decision", |b| {

@@ -292,7 +292,7 @@ pub fn container_details(
             .health
             .and_then(|health| health.status)
             .filter(|_| running)
-            .and_then(|status| Health::parse(&status.to_string())),
+            .and_then(|status| Health::parse(status.as_ref())),
     }
 }
 
