@@ -186,6 +186,23 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
             unit("intensity = { within = \"0s\" }"),
             "intensity.within",
         ),
+        (
+            "unknown healthcheck key",
+            unit("healthcheck = { intreval = \"5s\" }"),
+            "healthcheck.intreval: unknown key; did you mean `interval`?",
+        ),
+        (
+            "bad on_unhealthy word",
+            unit("on_unhealthy = \"reboot\""),
+            "on_unhealthy: \"reboot\" is not \"restart\" or \"ignore\"",
+        ),
+        (
+            "dependency cycle",
+            format!(
+                "{HEAD}[[unit]]\nname = \"a\"\nimage = \"i\"\ndepends_on = [\"b\"]\n[[unit]]\nname = \"b\"\nimage = \"i\"\ndepends_on = {{ a = \"healthy\" }}\n"
+            ),
+            ":5:15: unit \"a\": depends_on.b: dependency cycle a -> b -> a",
+        ),
     ]
 }
 

@@ -76,6 +76,9 @@ pub(super) struct Seen {
     pub spans: HashMap<String, usize>,
     /// Field paths that had a reading problem.
     pub failed: HashSet<String>,
+    /// Field paths of the spec that were written under another key, by the
+    /// key as written (`healthcheck.test` → `healthcheck.disable`).
+    pub renamed: HashMap<String, String>,
 }
 
 impl Seen {
@@ -91,7 +94,7 @@ impl Seen {
 }
 
 /// `field` and the paths containing it: `a.b[1]`, `a.b`, `a`.
-fn ancestors(field: &str) -> impl Iterator<Item = &str> {
+pub(super) fn ancestors(field: &str) -> impl Iterator<Item = &str> {
     std::iter::successors(Some(field), |path| {
         path.rfind(['.', '[']).map(|cut| &path[..cut])
     })
@@ -158,7 +161,8 @@ impl<'a> Scope<'a> {
         self.report(at, path, suggest::unknown_key(name, known));
     }
 
-    fn wrong(&mut self, at: usize, field: &str, expected: &str, item: &Item) {
+    /// Reports that `item` at `at` is not `expected`.
+    pub fn wrong(&mut self, at: usize, field: &str, expected: &str, item: &Item) {
         self.report(at, field, format!("must be {expected}, not {}", kind(item)));
     }
 
@@ -274,6 +278,25 @@ impl<'a> Scope<'a> {
             );
         }
         count
+    }
+
+    /// An integer from 0 to `u32::MAX`.
+    pub fn count_u32(&mut self, field: &str, item: &Item, at: usize) -> Option<u32> {
+        let count = self.count(field, item, at)?;
+        let small = u32::try_from(count).ok();
+        if small.is_none() {
+            self.report(at, field, format!("{count} is larger than {}", u32::MAX));
+        }
+        small
+    }
+
+    /// A boolean.
+    pub fn boolean(&mut self, field: &str, item: &Item, at: usize) -> Option<bool> {
+        let value = self.value(field, item, at, "a boolean")?.as_bool();
+        if value.is_none() {
+            self.wrong(at, field, "a boolean", item);
+        }
+        value
     }
 
     /// A number, integer or float.

@@ -26,8 +26,15 @@
 //! A manifest with problems is refused with all of them, each with its file,
 //! line and column, unit and field:
 //! `units.toml:12:10: unit "web": memory: "64q" is not a size …`.
+//!
+//! A manifest read without problems keeps where each unit's fields were
+//! written, so that a check made later (against the engine, say) can point
+//! at them: [`Manifest::problem`] builds a [`ManifestProblem`] at the line and
+//! column of a unit's field.
 
 mod fields;
+mod health;
+mod locate;
 mod parse;
 mod policy;
 mod suggest;
@@ -43,6 +50,8 @@ use std::path::Path;
 use toml_edit::Document;
 
 use self::fields::Found;
+use self::locate::Lines;
+pub use self::locate::Locations;
 use crate::spec::UnitSpec;
 
 /// A manifest that was read without problems.
@@ -52,6 +61,11 @@ pub struct Manifest {
     pub namespace: String,
     /// The units, in the order the manifest declares them, with the defaults applied.
     pub units: Vec<UnitSpec>,
+    /// The file as it was named to the reader, for `file:line:column`.
+    pub file: String,
+    /// Where each unit's fields were written ([`Manifest::locate`],
+    /// [`Manifest::problem`]); empty for a manifest built in code.
+    pub locations: Locations,
 }
 
 /// One thing wrong with a manifest, and where.
@@ -115,7 +129,10 @@ pub fn parse_manifest(text: &str, file: &str) -> Result<Manifest, ManifestError>
         }
     };
     if found.is_empty() {
-        Ok(manifest)
+        Ok(Manifest {
+            file: file.to_string(),
+            ..manifest
+        })
     } else {
         Err(located(text, file, found))
     }
@@ -145,10 +162,11 @@ fn located(text: &str, file: &str, mut found: Vec<Found>) -> ManifestError {
     found.sort_by_key(|problem| problem.offset);
     let mut seen = HashSet::new();
     found.retain(|problem| seen.insert(problem.clone()));
+    let lines = Lines::new(text);
     let problems = found
         .into_iter()
         .map(|problem| {
-            let (line, column) = position(text, problem.offset);
+            let (line, column) = lines.position(problem.offset);
             ManifestProblem {
                 file: file.to_string(),
                 line,
@@ -164,12 +182,5 @@ fn located(text: &str, file: &str, mut found: Vec<Found>) -> ManifestError {
 
 /// Line and column (in characters), both from 1, of the byte `offset` of `text`.
 fn position(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
-    let line = before.matches('\n').count() + 1;
-    (line, before[line_start..].chars().count() + 1)
+    Lines::new(text).position(offset)
 }

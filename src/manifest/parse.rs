@@ -7,11 +7,13 @@ use toml_edit::{Document, Item, TableLike, Value};
 
 use super::Manifest;
 use super::fields::{Field, Found, Scope, Seen, fields, kind};
+use super::health::{ON_UNHEALTHY_EXPECTED, PartialHealth, report_graph};
+use super::locate::{Lines, Locations, UnitSeen};
 use super::policy::{PartialBackoff, PartialIntensity};
 use crate::policy::RestartPolicy;
 use crate::spec::text::{parse_port, parse_volume};
 use crate::spec::validate::{host_ports_overlap, is_valid_name};
-use crate::spec::{PortMapping, Protocol, SpecProblem, UnitSpec, validate};
+use crate::spec::{OnUnhealthy, PortMapping, Protocol, SpecProblem, UnitSpec, validate};
 
 /// Keys at the top of a manifest.
 const TOP_KEYS: &[&str] = &["namespace", "defaults", "unit"];
@@ -22,6 +24,8 @@ const DEFAULTS_KEYS: &[&str] = &[
     "intensity",
     "stop_timeout",
     "stop_signal",
+    "healthcheck",
+    "on_unhealthy",
 ];
 /// Keys of a `[[unit]]`.
 const UNIT_KEYS: &[&str] = &[
@@ -40,6 +44,9 @@ const UNIT_KEYS: &[&str] = &[
     "stop_timeout",
     "stop_signal",
     "labels",
+    "healthcheck",
+    "on_unhealthy",
+    "depends_on",
 ];
 
 const RESTART_EXPECTED: &str = "a restart policy such as \"on-failure:3\"";
@@ -52,6 +59,8 @@ struct Settings {
     intensity: PartialIntensity,
     stop_timeout: Option<Duration>,
     stop_signal: Option<String>,
+    healthcheck: PartialHealth,
+    on_unhealthy: Option<OnUnhealthy>,
 }
 
 impl Settings {
@@ -66,13 +75,19 @@ impl Settings {
             "intensity" => self.intensity = scope.intensity("intensity", item, at),
             "stop_timeout" => self.stop_timeout = scope.duration("stop_timeout", item, at),
             "stop_signal" => self.stop_signal = scope.signal("stop_signal", item, at),
+            "healthcheck" => self.healthcheck = scope.healthcheck("healthcheck", item, at),
+            "on_unhealthy" => {
+                let expected = ON_UNHEALTHY_EXPECTED;
+                self.on_unhealthy = scope.parsed("on_unhealthy", item, at, expected, str::parse)
+            }
             _ => return false,
         }
         true
     }
 
-    /// Puts these settings into `spec`, each missing one taken from `defaults`.
-    fn apply(self, defaults: &Settings, spec: &mut UnitSpec) {
+    /// Puts these settings into `spec`, each missing one taken from
+    /// `defaults`; `backoff`, `intensity` and `healthcheck` key by key.
+    fn apply(self, defaults: &Settings, spec: &mut UnitSpec, scope: &mut Scope<'_>) {
         if let Some(restart) = self.restart.or(defaults.restart) {
             spec.restart = restart;
         }
@@ -84,6 +99,8 @@ impl Settings {
         if let Some(signal) = self.stop_signal.or_else(|| defaults.stop_signal.clone()) {
             spec.stop_signal = signal;
         }
+        spec.healthcheck = scope.merged_health(self.healthcheck, &defaults.healthcheck);
+        spec.on_unhealthy = self.on_unhealthy.or(defaults.on_unhealthy);
     }
 }
 
@@ -132,13 +149,23 @@ pub(super) fn walk(text: &str, document: &Document<&str>, problems: &mut Vec<Fou
         names: HashMap::new(),
         published: HashMap::new(),
         units: Vec::new(),
+        seen: Vec::new(),
     };
     if let Some(entry) = entries.iter().find(|entry| entry.name == "unit") {
         walker.read_units(entry);
     }
+    report_graph(&walker.units, &walker.seen, walker.problems);
+    // Positions only for a manifest that will be used.
+    let locations = if walker.problems.is_empty() {
+        Locations::new(&Lines::new(text), &defaults.seen.spans, &walker.seen)
+    } else {
+        Locations::default()
+    };
     Manifest {
         namespace,
         units: walker.units,
+        file: String::new(),
+        locations,
     }
 }
 
@@ -198,6 +225,8 @@ struct Walker<'a> {
     /// The host ports the units read so far publish, by number and protocol.
     published: HashMap<(u16, Protocol), Vec<Published>>,
     units: Vec<UnitSpec>,
+    /// Where each unit's fields were written, one per unit of `units`.
+    seen: Vec<UnitSeen>,
 }
 
 /// A port a unit publishes, as written.
@@ -298,6 +327,7 @@ impl Walker<'_> {
                         .text_table("labels", item, at, false)
                         .unwrap_or_default()
                 }
+                "depends_on" => spec.depends_on = scope.depends_on("depends_on", item, at),
                 _ if settings.read(&mut scope, entry) => {}
                 name => scope.unknown(name, name, entry.key_at, UNIT_KEYS),
             }
@@ -322,7 +352,7 @@ impl Walker<'_> {
                 }
             }
         }
-        settings.apply(&self.defaults.settings, &mut spec);
+        settings.apply(&self.defaults.settings, &mut spec, &mut scope);
         if let Err(problems) = validate(&spec) {
             for problem in problems {
                 place(
@@ -336,6 +366,11 @@ impl Walker<'_> {
             }
         }
         claim_host_ports(self.text, &mut self.published, &mut scope, own_ports);
+        self.seen.push(UnitSeen {
+            label: scope.unit.take().unwrap_or_default(),
+            header,
+            spans: scope.seen.spans,
+        });
         self.units.push(spec);
     }
 }
@@ -411,10 +446,17 @@ fn place(
         .or_else(|| scope.seen.nearest(&field).map(in_unit))
         .or_else(|| defaults.seen.nearest(&field).map(in_defaults))
         .unwrap_or((header, true));
+    // Validation's field as the manifest wrote it (`healthcheck.disable`).
+    let seen = if own { &scope.seen } else { &defaults.seen };
+    let label = seen
+        .renamed
+        .get(&field)
+        .cloned()
+        .unwrap_or_else(|| field.clone());
     if own && !scope.seen.failed_within(&field) {
-        scope.push(at, unit, field, problem.message);
+        scope.push(at, unit, label, problem.message);
     } else if !own && !defaults.seen.failed_within(&field) {
-        scope.push(at, None, format!("defaults.{field}"), problem.message);
+        scope.push(at, None, format!("defaults.{label}"), problem.message);
     }
 }
 

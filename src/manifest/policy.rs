@@ -106,18 +106,7 @@ impl Scope<'_> {
             let path = format!("{field}.{}", entry.name);
             match entry.name {
                 "max_restarts" => {
-                    let count = self.count(&path, entry.item, entry.at);
-                    intensity.max_restarts = count.and_then(|count| match u32::try_from(count) {
-                        Ok(count) => Some(count),
-                        Err(_) => {
-                            self.report(
-                                entry.at,
-                                &path,
-                                format!("{count} is larger than {}", u32::MAX),
-                            );
-                            None
-                        }
-                    });
+                    intensity.max_restarts = self.count_u32(&path, entry.item, entry.at)
                 }
                 "within" => intensity.within = self.duration(&path, entry.item, entry.at),
                 name => self.unknown(&path, name, entry.key_at, INTENSITY_KEYS),

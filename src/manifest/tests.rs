@@ -339,3 +339,158 @@ fn a_file_on_disk_is_read_and_named_in_problems() {
     );
     assert_eq!(manifest.namespace, "t");
 }
+
+const HEALTH: &str = r#"
+namespace = "demo"
+
+[defaults]
+healthcheck = { interval = "5s", retries = 3 }
+on_unhealthy = "ignore"
+
+[[unit]]
+name = "db"
+image = "postgres"
+healthcheck = { test = ["CMD", "pg_isready"], timeout = "2s", start_period = "10s", start_interval = "1s" }
+on_unhealthy = "restart"
+
+[[unit]]
+name = "cache"
+image = "redis"
+healthcheck = { test = "redis-cli ping", disable = false }
+
+[[unit]]
+name = "migrate"
+image = "app"
+healthcheck = { disable = true }
+depends_on = ["db", "cache"]
+
+[[unit]]
+name = "web"
+image = "app"
+depends_on = { db = "healthy", migrate = "completed", cache = "service_started" }
+
+[unit.healthcheck]
+test = ["CMD-SHELL", "wget -q -O- http://127.0.0.1:8080/"]
+
+[[unit]]
+name = "worker"
+image = "app"
+healthcheck = { test = ["NONE"] }
+
+[unit.depends_on]
+db = { condition = "service_healthy", restart = true }
+cache = { condition = "started", restart = false }
+"#;
+
+#[test]
+fn health_checks_and_dependencies_are_read_in_every_form_with_the_defaults_merged() {
+    use crate::spec::{Condition, Dependency, HealthCheck, OnUnhealthy};
+    let manifest = parse_manifest(HEALTH, "units.toml").unwrap();
+    let [db, cache, migrate, web, worker] = manifest.units.as_slice() else {
+        panic!("five units expected: {:?}", manifest.units);
+    };
+    let secs = Duration::from_secs;
+    // The unit's keys over the defaults' interval and retries.
+    let expected = HealthCheck::exec(["pg_isready"])
+        .interval(secs(5))
+        .timeout(secs(2))
+        .retries(3)
+        .start_period(secs(10))
+        .start_interval(secs(1));
+    assert_eq!(db.healthcheck, Some(expected));
+    assert_eq!(db.on_unhealthy, Some(OnUnhealthy::Restart));
+    assert!(db.depends_on.is_empty());
+    // A plain string is run by the shell; `disable = false` means nothing.
+    let shell = HealthCheck::shell("redis-cli ping")
+        .interval(secs(5))
+        .retries(3);
+    assert_eq!(cache.healthcheck, Some(shell));
+    assert_eq!(cache.on_unhealthy, Some(OnUnhealthy::Ignore));
+    // A check turned off takes no timings from the defaults.
+    assert_eq!(migrate.healthcheck, Some(HealthCheck::disabled()));
+    let started = Dependency::new(Condition::Started);
+    assert_eq!(
+        migrate.depends_on,
+        [("cache".to_string(), started), ("db".to_string(), started)].into()
+    );
+    let wget = HealthCheck::shell("wget -q -O- http://127.0.0.1:8080/")
+        .interval(secs(5))
+        .retries(3);
+    assert_eq!(web.healthcheck, Some(wget));
+    let conditions: Vec<(&str, Condition, bool)> = web
+        .depends_on
+        .iter()
+        .map(|(name, dependency)| (name.as_str(), dependency.condition, dependency.restart))
+        .collect();
+    assert_eq!(
+        conditions,
+        [
+            ("cache", Condition::Started, false),
+            ("db", Condition::Healthy, false),
+            ("migrate", Condition::Completed, false),
+        ]
+    );
+    assert_eq!(worker.healthcheck, Some(HealthCheck::disabled()));
+    assert_eq!(
+        worker.depends_on["db"],
+        Dependency::new(Condition::Healthy).restart(true)
+    );
+    assert_eq!(worker.depends_on["cache"], started);
+}
+
+#[test]
+fn a_unit_that_declares_no_check_keeps_its_images() {
+    let text = "namespace = \"t\"\n[[unit]]\nname = \"a\"\nimage = \"i\"\n[[unit]]\nname = \"b\"\nimage = \"i\"\nhealthcheck = {}\n";
+    let manifest = parse_manifest(text, "units.toml").unwrap();
+    for unit in &manifest.units {
+        assert_eq!(unit.healthcheck, None, "{}", unit.name);
+        assert_eq!(unit.on_unhealthy, None, "{}", unit.name);
+    }
+}
+
+#[test]
+fn timings_alone_change_the_images_check() {
+    let text = "namespace = \"t\"\n[[unit]]\nname = \"a\"\nimage = \"i\"\nhealthcheck = { interval = \"1m\" }\n";
+    let manifest = parse_manifest(text, "units.toml").unwrap();
+    let check = manifest.units[0].healthcheck.clone().unwrap();
+    assert_eq!(check.test, crate::spec::HealthTest::Inherit);
+    assert_eq!(check.interval, Some(Duration::from_secs(60)));
+}
+
+#[test]
+fn a_read_manifest_locates_each_units_fields_for_later_checks() {
+    let manifest = parse_manifest(HEALTH, "units.toml").unwrap();
+    assert_eq!(manifest.file, "units.toml");
+    // The entry naming a dependency, in the table and the array forms.
+    assert_eq!(manifest.locate("web", "depends_on.migrate"), Some((28, 32)));
+    assert_eq!(
+        manifest.locate("migrate", "depends_on.cache"),
+        Some((23, 21))
+    );
+    assert_eq!(
+        manifest.locate("db", "healthcheck.start_interval"),
+        Some((11, 102))
+    );
+    // Taken from [defaults]: located there.
+    assert_eq!(
+        manifest.locate("web", "healthcheck.interval"),
+        Some((5, 28))
+    );
+    // Not written: the nearest containing field.
+    assert_eq!(manifest.locate("web", "healthcheck.timeout"), Some((30, 1)));
+    assert_eq!(manifest.locate("web", "memory"), None);
+    assert_eq!(manifest.locate("ghost", "image"), None);
+    let shown = |problem: ManifestProblem| problem.to_string();
+    assert_eq!(
+        shown(manifest.problem("db", "healthcheck.start_interval", "needs Docker API 1.44")),
+        "units.toml:11:102: unit \"db\": healthcheck.start_interval: needs Docker API 1.44"
+    );
+    assert_eq!(
+        shown(manifest.problem("web", "memory", "m")),
+        "units.toml:25:1: unit \"web\": memory: m"
+    );
+    assert_eq!(
+        shown(manifest.problem("ghost", "image", "m")),
+        "units.toml:1:1: unit \"ghost\": image: m"
+    );
+}

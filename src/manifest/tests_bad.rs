@@ -172,3 +172,112 @@ fn every_bad_manifest_reports_its_first_problem_where_it_is() {
     }
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
+
+/// Units `a`, `b`, `c`, … each with the `depends_on` (or any) line given,
+/// unit `n` starting on line `2 + 4 × n`.
+fn units(bodies: &[(&str, &str)]) -> String {
+    let mut text = HEAD.to_string();
+    for (name, body) in bodies {
+        text += &format!("\n[[unit]]\nname = \"{name}\"\nimage = \"i\"\n{body}");
+    }
+    text + "\n"
+}
+
+/// (case, manifest, every problem's line exactly, in order).
+#[rustfmt::skip]
+fn health_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
+    vec![
+        ("unknown healthcheck key", unit("healthcheck = { test = \"true\", intreval = \"5s\" }"),
+            vec!["units.toml:6:32: unit \"web\": healthcheck.intreval: unknown key; did you mean `interval`?"]),
+        ("zero interval", unit("healthcheck = { test = \"true\", interval = \"0s\" }"),
+            vec!["units.toml:6:43: unit \"web\": healthcheck.interval: must be at least 1ms; leave it out for the engine's default"]),
+        ("zero interval in defaults, once", head("[defaults]\nhealthcheck = { interval = \"0s\" }\n[[unit]]\nname = \"a\"\nimage = \"i\"\n[[unit]]\nname = \"b\"\nimage = \"i\"\n"),
+            vec!["units.toml:3:28: defaults.healthcheck.interval: must be at least 1ms; leave it out for the engine's default"]),
+        ("empty test", unit("healthcheck = { test = \"\" }"),
+            vec!["units.toml:6:24: unit \"web\": healthcheck.test: is an empty command; write one for the shell, or disable = true to turn the check off"]),
+        ("test naming no command", unit("healthcheck = { test = [\"CMD\"] }"),
+            vec!["units.toml:6:24: unit \"web\": healthcheck.test: names no command; write [\"CMD\", \"program\", …], or disable = true to turn the check off"]),
+        ("empty test array", unit("healthcheck = { test = [] }"),
+            vec!["units.toml:6:24: unit \"web\": healthcheck.test: is empty; write [\"CMD\", \"program\", …], [\"CMD-SHELL\", \"command\"] or [\"NONE\"], or leave it out to keep the image's test"]),
+        ("bad first word", unit("healthcheck = { test = [\"wget\", \"-q\"] }"),
+            vec!["units.toml:6:25: unit \"web\": healthcheck.test[0]: must start with \"CMD\", \"CMD-SHELL\" or \"NONE\", not \"wget\" (or be one string, run by the shell)"]),
+        ("CMD-SHELL with two strings", unit("healthcheck = { test = [\"CMD-SHELL\", \"a\", \"b\"] }"),
+            vec!["units.toml:6:24: unit \"web\": healthcheck.test: [\"CMD-SHELL\", \"…\"] takes exactly one command string"]),
+        ("test a number", unit("healthcheck = { test = 1 }"),
+            vec!["units.toml:6:24: unit \"web\": healthcheck.test: must be an array such as [\"CMD\", \"program\", …] or a string run by the shell, not an integer"]),
+        ("disable beside a test", unit("healthcheck = { test = \"true\", disable = true }"),
+            vec!["units.toml:6:42: unit \"web\": healthcheck.disable: cannot be true beside a test (test and disable are conflicting); leave one of them out"]),
+        ("disable with timings", unit("healthcheck = { disable = true, retries = 2 }"),
+            vec!["units.toml:6:27: unit \"web\": healthcheck.disable: disables the check, so its timings and retries mean nothing; leave them out"]),
+        ("disable with timings in defaults", head("[defaults]\nhealthcheck = { disable = true, interval = \"5s\" }\n[[unit]]\nname = \"a\"\nimage = \"i\"\n"),
+            vec!["units.toml:3:27: defaults.healthcheck.disable: disables the check, so its timings and retries mean nothing; leave them out"]),
+        ("timings over a default that disables", head("[defaults]\nhealthcheck = { disable = true }\n[[unit]]\nname = \"a\"\nimage = \"i\"\nhealthcheck = { interval = \"5s\" }\n"),
+            vec!["units.toml:7:15: unit \"a\": healthcheck: sets timings, but [defaults] turn the check off and this table gives no test; give a test, or leave the timings out"]),
+        ("retries past u32", unit("healthcheck = { test = \"true\", retries = 4294967296 }"),
+            vec!["units.toml:6:42: unit \"web\": healthcheck.retries: 4294967296 is larger than 4294967295"]),
+        ("retries zero", unit("healthcheck = { test = \"true\", retries = 0 }"),
+            vec!["units.toml:6:42: unit \"web\": healthcheck.retries: must be at least 1; leave it out for the engine's default of 3"]),
+        ("on_unhealthy reboot", unit("on_unhealthy = \"reboot\""),
+            vec!["units.toml:6:16: unit \"web\": on_unhealthy: \"reboot\" is not \"restart\" or \"ignore\""]),
+        ("bad condition word", unit("depends_on = { db = \"ready\" }"),
+            vec!["units.toml:6:21: unit \"web\": depends_on.db: \"ready\" is not a condition: \"started\", \"healthy\" or \"completed\""]),
+        ("condition missing", unit("depends_on = { db = { restart = true } }"),
+            vec!["units.toml:6:21: unit \"web\": depends_on.db.condition: is missing; write condition = \"started\", \"healthy\" or \"completed\""]),
+        ("unknown dependency key", units(&[("db", ""), ("web", "depends_on = { db = { condition = \"healthy\", restrat = true } }")]),
+            vec!["units.toml:10:46: unit \"web\": depends_on.db.restrat: unknown key; did you mean `restart`?"]),
+        ("dependency a number", unit("depends_on = { db = 1 }"),
+            vec!["units.toml:6:21: unit \"web\": depends_on.db: must be a condition (\"started\", \"healthy\", \"completed\") or a table { condition = …, restart = … }, not an integer"]),
+        ("depends_on a string", unit("depends_on = \"db\""),
+            vec!["units.toml:6:14: unit \"web\": depends_on: must be an array of unit names or a table of conditions by unit name, not a string"]),
+        ("a name listed twice", units(&[("db", ""), ("web", "depends_on = [\"db\", \"db\"]")]),
+            vec!["units.toml:10:21: unit \"web\": depends_on[1]: \"db\" is already listed (depends_on[0])"]),
+        ("depends_on on itself", unit("depends_on = [\"web\"]"),
+            vec!["units.toml:6:15: unit \"web\": depends_on.web: a unit cannot depend on itself"]),
+        ("depends_on an unknown unit", unit("depends_on = { db = \"started\" }"),
+            vec!["units.toml:6:16: unit \"web\": depends_on.db: \"db\" is not a unit of this namespace"]),
+        ("depends_on a name no unit can have", unit("depends_on = [\"a b\"]"),
+            vec!["units.toml:6:15: unit \"web\": depends_on.a b: \"a b\" is not a unit name"]),
+        ("a three-cycle", units(&[("a", "depends_on = [\"b\"]"), ("b", "depends_on = [\"c\"]"), ("c", "depends_on = { a = \"started\" }")]),
+            vec!["units.toml:6:15: unit \"a\": depends_on.b: dependency cycle a -> b -> c -> a"]),
+        ("healthy on a unit that disables its check", units(&[("db", "healthcheck = { disable = true }"), ("web", "depends_on = { db = \"healthy\" }")]),
+            vec!["units.toml:10:16: unit \"web\": depends_on.db: waits for \"db\" to be healthy, but \"db\" has its health check disabled"]),
+        ("depends_on in defaults", head("[defaults]\ndepends_on = [\"db\"]\n"),
+            vec!["units.toml:3:1: defaults.depends_on: cannot be set in [defaults] (only restart, backoff, intensity, stop_timeout, stop_signal, healthcheck, on_unhealthy can)"]),
+        ("unknown healthcheck key in defaults", head("[defaults]\nhealthcheck = { tests = \"true\" }\n"),
+            vec!["units.toml:3:17: defaults.healthcheck.tests: unknown key; did you mean `test`?"]),
+    ]
+}
+
+#[test]
+fn every_bad_health_check_or_dependency_is_reported_exactly_where_it_is_written() {
+    let mut wrong = Vec::new();
+    for (name, text, expected) in health_cases() {
+        let shown = match parse_manifest(&text, "units.toml") {
+            Ok(_) => "accepted".to_string(),
+            Err(error) => error.to_string(),
+        };
+        if shown != expected.join("\n") {
+            wrong.push(format!(
+                "{name}:\n  expected {}\n  got      {}",
+                expected.join("\n           "),
+                shown.replace('\n', "\n           ")
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_dependency_cycle_is_named_in_full_at_its_first_entry() {
+    let text = units(&[
+        ("x", ""),
+        ("c", "depends_on = [\"a\"]"),
+        ("a", "depends_on = [\"x\", \"b\"]"),
+        ("b", "depends_on = { c = \"healthy\" }"),
+    ]);
+    let error = parse_manifest(&text, "units.toml").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "units.toml:10:15: unit \"c\": depends_on.a: dependency cycle c -> a -> b -> c"
+    );
+}

@@ -1,0 +1,137 @@
+//! Where a manifest's values were written: byte offsets to lines and columns, and each unit's fields kept for problems found after reading.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::fields::ancestors;
+use super::{Manifest, ManifestProblem};
+
+/// The line starts of a text, to turn byte offsets into lines and columns.
+pub(super) struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    /// The index of `text`'s lines.
+    pub fn new(text: &'t str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// Line and column (in characters), both from 1, of the byte `offset`.
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        // The first start is 0, so at least one start is at or before `offset`.
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let start = self.starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
+    }
+}
+
+/// Where one unit was read: what problems call it, its header, and the
+/// offset of each field path's value (`memory`, `ports[1]`, `depends_on.db`).
+#[derive(Debug, Default)]
+pub(super) struct UnitSeen {
+    /// The unit's name, or `#3`.
+    pub label: String,
+    /// Offset of the unit's `[[unit]]` header (or inline table).
+    pub header: usize,
+    pub spans: HashMap<String, usize>,
+}
+
+/// Where a manifest's units and defaults were written, as (line, column)
+/// from 1, so that checks made after reading (against an engine, say) can
+/// point at the line a value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Locations {
+    units: BTreeMap<String, UnitLocations>,
+    defaults: BTreeMap<String, (usize, usize)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct UnitLocations {
+    header: (usize, usize),
+    fields: BTreeMap<String, (usize, usize)>,
+}
+
+impl Locations {
+    /// The positions of `defaults`' and `units`' spans in `lines`' text.
+    pub(super) fn new(
+        lines: &Lines<'_>,
+        defaults: &HashMap<String, usize>,
+        units: &[UnitSeen],
+    ) -> Self {
+        let positions = |spans: &HashMap<String, usize>| {
+            spans
+                .iter()
+                .map(|(field, &at)| (field.clone(), lines.position(at)))
+                .collect()
+        };
+        let units = units
+            .iter()
+            .map(|unit| {
+                let located = UnitLocations {
+                    header: lines.position(unit.header),
+                    fields: positions(&unit.spans),
+                };
+                (unit.label.clone(), located)
+            })
+            .collect();
+        Locations {
+            units,
+            defaults: positions(defaults),
+        }
+    }
+
+    /// Where `unit`'s `field` (a path such as `healthcheck.start_interval`)
+    /// was written: in the unit, else in `[defaults]` (where the unit took
+    /// it from), else the nearest containing field of the unit, then of
+    /// `[defaults]`. `None` for a unit not in the manifest or a field
+    /// written nowhere.
+    pub fn locate(&self, unit: &str, field: &str) -> Option<(usize, usize)> {
+        let own = &self.units.get(unit)?.fields;
+        let exact = |fields: &BTreeMap<String, (usize, usize)>| fields.get(field).copied();
+        let nearest = |fields: &BTreeMap<String, (usize, usize)>| {
+            ancestors(field).find_map(|path| fields.get(path).copied())
+        };
+        exact(own)
+            .or_else(|| exact(&self.defaults))
+            .or_else(|| nearest(own))
+            .or_else(|| nearest(&self.defaults))
+    }
+
+    /// Where `unit`'s `[[unit]]` header is.
+    pub fn header(&self, unit: &str) -> Option<(usize, usize)> {
+        self.units.get(unit).map(|unit| unit.header)
+    }
+}
+
+impl Manifest {
+    /// Line and column (from 1) where `unit`'s `field` was written; see
+    /// [`Locations::locate`].
+    pub fn locate(&self, unit: &str, field: &str) -> Option<(usize, usize)> {
+        self.locations.locate(unit, field)
+    }
+
+    /// A problem of `unit`'s `field` found after reading, at the place the
+    /// field was written, else at the unit's header, else at 1:1.
+    pub fn problem(&self, unit: &str, field: &str, message: impl Into<String>) -> ManifestProblem {
+        let (line, column) = self
+            .locate(unit, field)
+            .or_else(|| self.locations.header(unit))
+            .unwrap_or((1, 1));
+        ManifestProblem {
+            file: self.file.clone(),
+            line,
+            column,
+            unit: Some(unit.to_string()),
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+}
