@@ -9,13 +9,13 @@ use thiserror::Error;
 
 use crate::engine::{DockerEngine, Engine, EngineError};
 use crate::gateway::{
-    AwaitEvents, Gateway, GatewayConfig, GatewayStats, GetRouter, GetStats, Rate, RetryPolicy,
-    StopGateway,
+    AwaitEvents, EngineApiVersion, Gateway, GatewayConfig, GatewayStats, GetRouter, GetStats, Rate,
+    RetryPolicy, StopGateway,
 };
 use crate::record::{FinishRecording, PhaseRecorder, read_phases};
 use crate::registry::{
-    AddUnit, Adopt, AdoptReport, CommandUnit, GetBus, ListUnits, Registry, RemoveUnit, Shutdown,
-    ShutdownMode, Subscribe, UnitExists,
+    AddUnit, Adopt, AdoptReport, CheckUnits, CommandUnit, GetBus, ListUnits, Registry, RemoveUnit,
+    Shutdown, ShutdownMode, Subscribe, UnitExists, UnitProblem,
 };
 use crate::spec::UnitSpec;
 use crate::spec::validate::is_valid_name;
@@ -144,6 +144,7 @@ impl SupervisorBuilder {
         let gone = |_| StartError::Adoption(UnitError::GatewayGone);
         gateway.send(AwaitEvents).await.map_err(gone)?;
         let router = gateway.send(GetRouter).await.map_err(gone)?;
+        let api_version = gateway.send(EngineApiVersion).await.map_err(gone)?;
         let mode = if self.record_phases {
             RestartMode::InPlace
         } else {
@@ -151,6 +152,7 @@ impl SupervisorBuilder {
         };
         let registry = Registry::new(namespace.clone(), gateway.clone(), router)
             .restart_mode(mode)
+            .api_version(api_version)
             .start();
         let registry_gone = |_| StartError::Adoption(UnitError::RegistryGone(namespace.clone()));
         for recipient in self.subscribers {
@@ -248,9 +250,23 @@ impl SupervisorHandle {
         &self.adopted
     }
 
-    /// Adds a unit; answers once its container runs.
+    /// Adds a unit; answers once its container runs, or once it waits for
+    /// its dependencies (state `waiting`: it starts as soon as they meet
+    /// their conditions; a dependency not added yet is waited for too).
     pub async fn add(&self, spec: UnitSpec) -> Result<(), UnitError> {
         self.ask(AddUnit(spec)).await
+    }
+
+    /// Checks units about to be declared together (a manifest) against the
+    /// engine, declaring nothing: every problem `add` would refuse for the
+    /// engine's sake, and `healthy` dependencies on units whose image has no
+    /// check. Validation of each spec and of their graph is the caller's
+    /// ([`crate::spec::validate`], [`crate::spec::graph::problems`]).
+    pub async fn check(&self, specs: Vec<UnitSpec>) -> Vec<UnitProblem> {
+        self.registry
+            .send(CheckUnits(specs))
+            .await
+            .unwrap_or_default()
     }
 
     /// Removes a unit (stop, remove its container); succeeds if it does not exist.

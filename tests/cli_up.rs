@@ -137,6 +137,7 @@ async fn up_brings_units_up_and_ps_json_reports_every_key() {
     assert_eq!(full["restart_count"], 0);
     assert_eq!(full["last_exit_code"], Value::Null);
     assert_eq!(full["phase"], "running");
+    assert_eq!(full["health"], Value::Null, "no check, no health");
 
     let plain = &rows[2];
     assert_eq!(plain["env"], serde_json::json!({}));

@@ -203,6 +203,12 @@ impl Engine for DockerEngine {
         ping(self.docker.clone())
     }
 
+    fn api_version(&self) -> Option<(u32, u32)> {
+        // Negotiated at connect: the lower of the engine's and the client's.
+        let version = self.docker.client_version();
+        Some((version.major_version as u32, version.minor_version as u32))
+    }
+
     fn probe(&self) -> BoxFuture<'static, EngineResult<()>> {
         match self.endpoint.client() {
             Some(Ok(fresh)) => ping(fresh),

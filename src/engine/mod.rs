@@ -30,6 +30,11 @@ pub type EngineResult<T> = Result<T, EngineError>;
 pub trait Engine: Send + Sync + 'static {
     /// Checks the engine answers.
     fn ping(&self) -> BoxFuture<'static, EngineResult<()>>;
+    /// The API version spoken with the engine (`(1, 41)`), when known:
+    /// fields of newer versions are dropped by older engines without a word.
+    fn api_version(&self) -> Option<(u32, u32)> {
+        None
+    }
     /// Checks the engine takes a *new* connection. A shutting-down dockerd
     /// closes its listener before it stops its containers, but keeps serving
     /// open connections (the events stream among them); a probe is how a

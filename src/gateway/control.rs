@@ -35,6 +35,18 @@ impl Handler<GetRouter> for Gateway {
     }
 }
 
+/// Returns the API version spoken with the engine, when known.
+#[derive(Debug, Message)]
+#[rtype(result = "Option<(u32, u32)>")]
+pub struct EngineApiVersion;
+
+impl Handler<EngineApiVersion> for Gateway {
+    type Result = Option<(u32, u32)>;
+    fn handle(&mut self, _: EngineApiVersion, _: &mut Context<Self>) -> Self::Result {
+        self.layers.engine.api_version()
+    }
+}
+
 /// Returns a copy of the counters.
 #[derive(Debug, Message)]
 #[rtype(result = "GatewayStats")]

@@ -19,7 +19,9 @@ use actix::prelude::*;
 use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
 use tokio::sync::{oneshot, watch};
 
-pub use self::control::{AwaitEvents, GetRouter, GetStats, ProbeEngine, StopGateway};
+pub use self::control::{
+    AwaitEvents, EngineApiVersion, GetRouter, GetStats, ProbeEngine, StopGateway,
+};
 pub use self::events::{ContainerSignal, EventRouter};
 use self::layers::Layers;
 use self::pull::Pulls;

@@ -5,6 +5,7 @@
 mod deps;
 mod list;
 mod ordering;
+mod preflight;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub struct Registry {
     units: HashMap<String, Addr<Unit>>,
     restart_mode: RestartMode,
     deps: deps::Tracker,
+    /// The API version spoken with the engine, when known.
+    api_version: Option<(u32, u32)>,
 }
 
 impl Registry {
@@ -47,7 +50,15 @@ impl Registry {
             units: HashMap::new(),
             restart_mode: RestartMode::Replace,
             deps: deps::Tracker::default(),
+            api_version: None,
         }
+    }
+
+    /// The API version spoken with the engine: settings a older engine
+    /// would drop without a word are refused.
+    pub fn api_version(mut self, version: Option<(u32, u32)>) -> Self {
+        self.api_version = version;
+        self
     }
 
     /// How units restart: [`RestartMode::InPlace`] needs a phase record to
@@ -367,3 +378,4 @@ impl Handler<Shutdown> for Registry {
 pub use self::deps::{Notice, Seen, Tracker, readiness};
 pub use self::list::{ImageCache, ListUnits, describe_container};
 pub use self::ordering::stop_in_order;
+pub use self::preflight::{CheckUnits, UnitProblem};

@@ -24,6 +24,10 @@ impl Registry {
             problems,
         };
         validate(spec).map_err(invalid)?;
+        let engine_problems = super::preflight::engine_problems(spec, self.api_version);
+        if !engine_problems.is_empty() {
+            return Err(invalid(engine_problems));
+        }
         let mut units: Vec<(&str, &Dependencies)> = self
             .deps
             .all()

@@ -70,6 +70,14 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
         eprintln!("stevedore: left {container} alone: {why}");
     }
 
+    if let Err(failure) = preflight(&supervisor, &manifest).await {
+        // Nothing was created: adoption only took over what already ran.
+        supervisor.shutdown(ShutdownMode::Leave).await;
+        if let Err(error) = lease.release().await {
+            eprintln!("stevedore: could not release the lease: {error}");
+        }
+        return Err(failure);
+    }
     apply(&supervisor, &manifest.units, &[], options.remove_orphans).await;
 
     let mode = loop {
@@ -80,6 +88,9 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
                 Ok(reloaded) if reloaded.namespace != manifest.namespace => eprintln!(
                     "stevedore: reload refused: the namespace changed from {} to {}; restart up to move",
                     manifest.namespace, reloaded.namespace
+                ),
+                Ok(reloaded) if let Err(failure) = preflight(&supervisor, &reloaded).await => eprintln!(
+                    "stevedore: reload refused, the running set is kept: {}", failure_text(&failure)
                 ),
                 Ok(reloaded) => {
                     eprintln!("stevedore: reloading {}", options.file.display());
@@ -128,6 +139,31 @@ impl Handler<UnitEvent> for EventPrinter {
 
 fn failure_text(failure: &Failure) -> &str {
     &failure.message
+}
+
+/// What only the engine can tell of a manifest (its API version, the
+/// images' own health checks), each problem at its place in the file;
+/// checked before anything is brought up.
+async fn preflight(supervisor: &SupervisorHandle, manifest: &Manifest) -> Result<(), Failure> {
+    let problems = supervisor.check(manifest.units.clone()).await;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let count = problems.len();
+    let lines: Vec<String> = problems
+        .into_iter()
+        .map(|found| {
+            manifest
+                .problem(&found.unit, &found.problem.field, found.problem.message)
+                .to_string()
+        })
+        .collect();
+    Err(Failure::input(format!(
+        "{} is invalid for this engine ({count} problem{}):\n{}",
+        manifest.file,
+        if count == 1 { "" } else { "s" },
+        lines.join("\n")
+    )))
 }
 
 /// Brings the supervisor to `desired`: adds what is missing, updates what

@@ -80,6 +80,8 @@ pub struct FakeEngine {
     refusing: Arc<AtomicBool>,
     /// How long a new events stream takes to subscribe once polled, in ms.
     subscribe_delay_ms: Arc<AtomicU64>,
+    /// The API version it claims to speak (`None`: unknown).
+    api_version: Arc<Mutex<Option<(u32, u32)>>>,
 }
 
 impl Default for FakeEngine {
@@ -101,9 +103,15 @@ impl FakeEngine {
             log: Arc::default(),
             refusing: Arc::default(),
             subscribe_delay_ms: Arc::default(),
+            api_version: Arc::default(),
         };
         engine.add_image("busybox:latest");
         engine
+    }
+
+    /// Claims to speak API `version` (as a negotiated client would report).
+    pub fn set_api_version(&self, version: (u32, u32)) {
+        *self.api_version.lock().unwrap() = Some(version);
     }
 
     /// Makes `image` present.
@@ -285,6 +293,10 @@ pub(crate) fn find<'a>(
 }
 
 impl Engine for FakeEngine {
+    fn api_version(&self) -> Option<(u32, u32)> {
+        *self.api_version.lock().unwrap()
+    }
+
     fn ping(&self) -> BoxFuture<'static, EngineResult<()>> {
         let subject = String::new();
         classified(Operation::Ping, &subject, self.ping_raw())
