@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::{Up, manifest, run};
+use common::cli::{Up, manifest, ps_when, run};
 use common::{Cleanup, docker, engine};
 
 /// A chain `web -> api -> db` of containers that take their whole 1 s grace
@@ -145,4 +145,52 @@ async fn start_interval_is_refused_by_an_engine_older_than_api_1_44() {
     );
     let filter = "label=io.stevedore.namespace=t-cli-start-interval";
     assert_eq!(docker(&["ps", "-aq", "--filter", filter]), "");
+}
+
+#[actix::test]
+async fn ps_shows_health_and_a_restart_for_being_unhealthy() {
+    if engine().await.is_none() {
+        return;
+    }
+    let _cleanup = Cleanup::new("t-cli-health-ps");
+    // Healthy for two seconds after each start, then failing; ignore keeps
+    // the other unit running and unhealthy.
+    let text = r#"namespace = "t-cli-health-ps"
+
+[defaults]
+restart = "always"
+stop_timeout = "1s"
+healthcheck = { test = ["CMD", "test", "-f", "/tmp/ok"], interval = "300ms", retries = 2 }
+
+[[unit]]
+name = "flaky"
+image = "stevedore-test:latest"
+command = ["sh", "-c", "touch /tmp/ok; sleep 2; rm /tmp/ok; sleep 600"]
+
+[[unit]]
+name = "sick"
+image = "stevedore-test:latest"
+command = ["sleep", "600"]
+on_unhealthy = "ignore"
+"#;
+    let file = manifest("health-ps", text);
+    let mut up = Up::start(&file, &[]);
+    up.wait_for(&[" flaky ", "stopping", "unhealthy"]);
+    up.wait_for(&[" flaky ", "running", "(restarts: 1)"]);
+    up.wait_for(&[" sick ", "running (unhealthy)"]);
+    let rows = ps_when("t-cli-health-ps", |rows| {
+        rows.iter()
+            .any(|r| r["name"] == "flaky" && r["restart_count"] == 1)
+            && rows
+                .iter()
+                .any(|r| r["name"] == "sick" && r["health"] == "unhealthy")
+    });
+    let flaky = rows.iter().find(|r| r["name"] == "flaky").unwrap();
+    assert!(flaky["health"].is_string(), "{flaky}");
+    let table = run(&["ps", "-n", "t-cli-health-ps"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("running (unhealthy)"), "{table}");
+    assert!(table.contains("1 (unhealthy)"), "{table}");
+    up.signal("INT");
+    assert_eq!(up.wait_exit(), 0);
 }

@@ -6,35 +6,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::cli::{Up, manifest, run};
+use common::cli::{Up, manifest, ps, ps_when, run};
 use common::{Cleanup, IMAGE, docker, engine, inspect};
 use serde_json::Value;
-
-fn ps(namespace: &str) -> Vec<Value> {
-    let output = run(&["ps", "-n", namespace, "--json"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("ps --json prints JSON")
-}
-
-/// `ps --json` once `settled` holds for its rows. The phase record trails
-/// the unit events by up to a second (the recorder's write delay) and another
-/// process's write has no event we can await, so this reads again, a
-/// bounded number of times.
-fn ps_when(namespace: &str, settled: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    for _ in 0..100 {
-        let rows = ps(namespace);
-        if settled(&rows) {
-            return rows;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("ps never settled: {:?}", ps(namespace));
-}
 
 fn ids(namespace: &str) -> BTreeMap<String, String> {
     ps(namespace)

@@ -90,7 +90,8 @@ pub struct UnitSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<HealthCheck>,
     /// What an unhealthy container means; `None` is the default: restart
-    /// when the unit declares a check, report only a check of the image's.
+    /// when the unit declares a check (and its policy restarts), report only
+    /// a check of the image's (see [`UnitSpec::unhealthy_action`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_unhealthy: Option<OnUnhealthy>,
     /// The units this one waits for before it starts, by name.
@@ -246,10 +247,14 @@ impl UnitSpec {
         }
     }
 
-    /// What an unhealthy container means to this unit.
+    /// What an unhealthy container means to this unit. Left unset:
+    /// restart when the unit declares a check and its policy restarts
+    /// anything; a check only the image declares, or a policy of `no`
+    /// (which would stop the container for good), is only reported.
     pub fn unhealthy_action(&self) -> OnUnhealthy {
+        let restarts = self.restart != RestartPolicy::No;
         self.on_unhealthy.unwrap_or(match self.declares_check() {
-            Some(true) => OnUnhealthy::Restart,
+            Some(true) if restarts => OnUnhealthy::Restart,
             _ => OnUnhealthy::Ignore,
         })
     }

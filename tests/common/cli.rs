@@ -154,3 +154,33 @@ impl Drop for Up {
         let _ = self.child.wait();
     }
 }
+
+/// `stevedore ps -n NAMESPACE --json`, parsed.
+pub fn ps(namespace: &str) -> Vec<serde_json::Value> {
+    let output = run(&["ps", "-n", namespace, "--json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("ps --json prints JSON")
+}
+
+/// `ps --json` once `settled` holds for its rows. The phase record trails
+/// the unit events by up to a second (the recorder's write delay) and another
+/// process's write has no event we can await, so this reads again, a
+/// bounded number of times.
+pub fn ps_when(
+    namespace: &str,
+    settled: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    for _ in 0..100 {
+        let rows = ps(namespace);
+        if settled(&rows) {
+            return rows;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("ps never settled: {:?}", ps(namespace));
+}

@@ -152,8 +152,17 @@ async fn a_unit_that_keeps_failing_its_check_ends_failed_by_the_intensity_limit(
 }
 
 #[tokio::test(start_paused = true)]
-async fn restart_no_stops_an_unhealthy_container_and_leaves_it_exited() {
+async fn restart_no_only_reports_an_unhealthy_container_unless_asked_to_restart() {
     let mut h = Harness::running_spec(checked(RestartPolicy::No));
+    let unhealthy = h.event(health(Health::Unhealthy));
+    assert!(
+        engine_work(&unhealthy).is_empty(),
+        "the default would stop it for good"
+    );
+    assert_eq!(h.machine.health(), Some(Health::Unhealthy));
+    // Asked explicitly: stopped, and the policy says it stays so.
+    let spec = checked(RestartPolicy::No).on_unhealthy(OnUnhealthy::Restart);
+    let mut h = Harness::running_spec(spec);
     h.event(health(Health::Unhealthy));
     h.step(Input::Done(Done::Stopped(Ok(()))));
     assert_eq!(h.state(), UnitState::Exited);
