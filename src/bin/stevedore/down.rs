@@ -2,9 +2,9 @@
 //! container of the namespace (dependents before what they depend on), and
 //! its phase record. Touches nothing else.
 
-use std::time::Duration;
-
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix::Addr;
 use stevedore::engine::ContainerSnapshot;
@@ -13,6 +13,7 @@ use stevedore::labels;
 use stevedore::record::{Lease, state_container};
 use stevedore::registry::stop_in_order;
 use stevedore::spec::Dependencies;
+use stevedore::spec::graph::stop_order;
 
 use crate::{Failure, engine};
 
@@ -24,42 +25,31 @@ pub async fn run(host: Option<&str>, namespace: &str, take_over: bool) -> Result
         .await
         .map_err(Failure::runtime)?;
     let listed = engine::containers(&gateway, namespace).await?;
-    // Dependents stop first, as their specs (in the labels) declare.
-    let specs: HashMap<String, _> = listed
-        .iter()
-        .filter_map(|container| {
-            let spec = labels::stored_spec(&container.labels)?;
-            Some((container.name.clone(), (spec, container.clone())))
-        })
-        .collect();
-    let by_unit: HashMap<String, String> = specs
-        .iter()
-        .map(|(container, (spec, _))| (spec.name.clone(), container.clone()))
-        .collect();
+    // Dependents stop first, as their specs (in the labels) declare; the
+    // graph is over container names.
     let graph: HashMap<String, Dependencies> = listed
         .iter()
         .map(|container| {
-            let deps = specs
-                .get(&container.name)
-                .map(|(spec, _)| {
-                    spec.depends_on
-                        .iter()
-                        .filter_map(|(unit, dep)| Some((by_unit.get(unit)?.clone(), *dep)))
-                        .collect()
+            let depends_on = labels::stored_spec(&container.labels)
+                .map(|spec| {
+                    let named = |(unit, dependency): (String, _)| {
+                        (labels::container_name(namespace, &unit), dependency)
+                    };
+                    spec.depends_on.into_iter().map(named).collect()
                 })
                 .unwrap_or_default();
-            (container.name.clone(), deps)
+            (container.name.clone(), depends_on)
         })
         .collect();
-    let order = stevedore::spec::graph::stop_order(&graph);
+    let order = stop_order(&graph);
     let by_name: HashMap<String, ContainerSnapshot> = listed
         .iter()
         .map(|container| (container.name.clone(), container.clone()))
         .collect();
-    let failures = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let failures = Arc::new(Mutex::new(Vec::new()));
     let stop_one = |name: String| {
         let container = by_name[&name].clone();
-        let failures = std::sync::Arc::clone(&failures);
+        let failures = Arc::clone(&failures);
         let removal = remove(gateway.clone(), container);
         async move {
             if let Err(failure) = removal.await {
