@@ -194,3 +194,39 @@ on_unhealthy = "ignore"
     up.signal("INT");
     assert_eq!(up.wait_exit(), 0);
 }
+
+#[actix::test]
+async fn ps_lists_a_unit_that_waits_before_its_first_container() {
+    if engine().await.is_none() {
+        return;
+    }
+    let _cleanup = Cleanup::new("t-cli-deps-ps");
+    let text = r#"namespace = "t-cli-deps-ps"
+
+[[unit]]
+name = "migrate"
+image = "stevedore-test:latest"
+command = ["sh", "-c", "exit 1"]
+
+[[unit]]
+name = "app"
+image = "stevedore-test:latest"
+command = ["sleep", "600"]
+depends_on = { migrate = "completed" }
+"#;
+    let file = manifest("deps-ps", text);
+    let mut up = Up::start(&file, &[]);
+    up.wait_for(&[
+        " app ",
+        "waiting: migrate (completed): migrate exited with code 1, not 0",
+    ]);
+    let rows = ps_when("t-cli-deps-ps", |rows| {
+        rows.iter()
+            .any(|r| r["name"] == "app" && r["phase"] == "waiting")
+    });
+    let app = rows.iter().find(|r| r["name"] == "app").unwrap();
+    assert_eq!(app["status"], "not created", "{app}");
+    assert_eq!(app["id"], serde_json::Value::Null);
+    up.signal("INT");
+    assert_eq!(up.wait_exit(), 0);
+}

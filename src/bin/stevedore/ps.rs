@@ -35,7 +35,8 @@ pub struct Row {
     pub last_restart_reason: Option<String>,
 }
 
-/// One row per unit container, sorted by unit name.
+/// One row per unit, sorted by unit name: each container of the namespace,
+/// and each unit the phase record knows that has none yet.
 pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, Failure> {
     let listed = engine::containers(gateway, namespace).await?;
     let phases = read_phases(gateway, namespace).await.unwrap_or_default();
@@ -98,6 +99,39 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, 
         rows.push(Row {
             json,
             last_restart_reason,
+        });
+    }
+    // Units the record knows that have no container: waiting for their
+    // dependencies since the first start, or failed before one was made
+    // (a record of any other phase without a container is a removal the
+    // record has not caught up with).
+    for (unit, record) in &phases {
+        let containerless = matches!(record.phase.as_str(), "waiting" | "failed");
+        if !containerless || rows.iter().any(|row| row.json["name"] == unit.as_str()) {
+            continue;
+        }
+        let json = json!({
+            "name": unit,
+            "container": labels::container_name(namespace, unit),
+            "id": null,
+            "state": "inactive",
+            "status": "not created",
+            "image": null,
+            "command": null,
+            "env": {},
+            "ports": [],
+            "volumes": [],
+            "memory": null,
+            "cpu_shares": null,
+            "restart": null,
+            "restart_count": record.restart_count,
+            "last_exit_code": record.last_exit_code,
+            "phase": record.phase,
+            "health": null,
+        });
+        rows.push(Row {
+            json,
+            last_restart_reason: record.last_restart_reason.clone(),
         });
     }
     rows.sort_by(|a, b| a.json["name"].as_str().cmp(&b.json["name"].as_str()));

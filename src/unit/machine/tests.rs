@@ -8,9 +8,14 @@ use tokio::time::Instant;
 mod health;
 
 use super::*;
-use crate::engine::{ContainerEventKind, EngineError, EngineState};
+use crate::engine::{
+    ContainerEvent, ContainerEventKind, ContainerSnapshot, EngineError, EngineState,
+};
+use crate::gateway::CreateOutcome;
 use crate::labels;
 use crate::policy::{Backoff, RestartPolicy};
+use crate::record::PhaseRecord;
+use crate::unit::state::UnitError;
 
 /// The wall clock of the first step, in Unix nanoseconds.
 const T0: i64 = 1_000_000_000_000;
