@@ -136,6 +136,11 @@ impl Tracker {
     /// readiness before any restart, so a restarted dependent waits for the
     /// condition again.
     pub fn observe(&mut self, event: &UnitEvent) -> Vec<Notice> {
+        if !self.depends_on.contains_key(&event.unit) {
+            // A unit already forgotten (its last events trail its removal):
+            // its dependents wait for it as undeclared, not as `removed`.
+            return Vec::new();
+        }
         let previous = self.seen.get(&event.unit);
         let was_running = previous.is_some_and(|seen| seen.state == UnitState::Running);
         let runs_before = previous.map_or(0, |seen| seen.runs);
@@ -273,6 +278,7 @@ mod tests {
             first,
             Readiness::Waiting("db (healthy): db is not declared yet".into())
         );
+        tracker.declare("db", Dependencies::new());
         let running = tracker.observe(&event(
             "db",
             UnitState::Running,
@@ -307,6 +313,7 @@ mod tests {
         let mut tracker = Tracker::default();
         tracker.declare("web", deps(&[("db", Condition::Started, true)]));
         tracker.declare("worker", deps(&[("db", Condition::Started, false)]));
+        tracker.declare("db", Dependencies::new());
         tracker.observe(&event("db", UnitState::Running, None, None));
         tracker.observe(&event("db", UnitState::BackingOff, None, Some(137)));
         let back = tracker.observe(&event("db", UnitState::Running, None, None));
@@ -327,6 +334,7 @@ mod tests {
     fn the_first_start_of_a_dependency_is_not_a_restart() {
         let mut tracker = Tracker::default();
         tracker.declare("web", deps(&[("db", Condition::Started, true)]));
+        tracker.declare("db", Dependencies::new());
         tracker.observe(&event("db", UnitState::Creating, None, None));
         let first = tracker.observe(&event("db", UnitState::Running, None, None));
         assert_eq!(first, [Notice::Readiness("web".into(), Readiness::Ready)]);
@@ -336,6 +344,7 @@ mod tests {
     fn a_removed_dependency_makes_its_dependents_wait_again() {
         let mut tracker = Tracker::default();
         tracker.declare("web", deps(&[("db", Condition::Started, false)]));
+        tracker.declare("db", Dependencies::new());
         tracker.observe(&event("db", UnitState::Running, None, None));
         assert_eq!(
             tracker.remove("db"),
@@ -343,6 +352,11 @@ mod tests {
                 "web".into(),
                 Readiness::Waiting("db (started): db is not declared yet".into())
             )]
+        );
+        let trailing = tracker.observe(&event("db", UnitState::Removed, None, None));
+        assert!(
+            trailing.is_empty(),
+            "a forgotten unit's last events change nothing"
         );
     }
 }
