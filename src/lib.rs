@@ -52,3 +52,9 @@ pub use spec::{
 };
 pub use supervisor::{StartError, Supervisor, SupervisorBuilder, SupervisorHandle};
 pub use unit::{UnitError, UnitEvent, UnitState, UnitStatus};
+
+/// The README's Rust examples, compiled by `cargo test --doc` so that they
+/// stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;

@@ -23,6 +23,7 @@ use crate::unit::{RestartMode, UnitCommand, UnitError, UnitEvent, UnitStatus};
 
 /// Why a supervisor could not start.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum StartError {
     /// The namespace is not a valid container-name prefix.
     #[error(
@@ -35,6 +36,12 @@ pub enum StartError {
     /// Adoption failed.
     #[error("adoption failed: {0}")]
     Adoption(UnitError),
+    /// `start` was called outside a running actix `System`, whose arbiter
+    /// the supervisor's actors need (under plain `#[tokio::main]`, say).
+    #[error(
+        "the supervisor's actors need a running actix System: call start() inside #[actix::main], actix::System::new().block_on(…) or an actix-web server"
+    )]
+    NoActixSystem,
 }
 
 /// Builds a supervisor.
@@ -48,7 +55,37 @@ pub struct SupervisorBuilder {
     subscribers: Vec<Recipient<UnitEvent>>,
 }
 
+impl std::fmt::Debug for SupervisorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let engine = match (&self.gateway, &self.engine) {
+            (Some(_), _) => "a shared gateway",
+            (None, Some(_)) => "an engine given",
+            (None, None) => "the local engine (DOCKER_HOST or the default socket)",
+        };
+        f.debug_struct("SupervisorBuilder")
+            .field("namespace", &self.namespace)
+            .field("engine", &engine)
+            .field("config", &self.config)
+            .field("record_phases", &self.record_phases)
+            .field("subscribers", &self.subscribers.len())
+            .finish()
+    }
+}
+
 /// The supervisor's entry point.
+///
+/// ```no_run
+/// use stevedore::{RestartPolicy, Supervisor, UnitSpec};
+///
+/// #[actix::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let supervisor = Supervisor::builder().namespace("shop").start().await?;
+///     supervisor
+///         .add(UnitSpec::new("web", "busybox:latest").restart(RestartPolicy::Always))
+///         .await?;
+///     Ok(())
+/// }
+/// ```
 pub struct Supervisor;
 
 impl Supervisor {
@@ -127,6 +164,10 @@ impl SupervisorBuilder {
         if !is_valid_name(&namespace) || namespace.contains("--") {
             return Err(StartError::InvalidNamespace(namespace));
         }
+        // Without a System, starting the first actor would panic in spawn_local.
+        if actix::System::try_current().is_none() {
+            return Err(StartError::NoActixSystem);
+        }
         let owns_gateway = self.gateway.is_none();
         let gateway = match self.gateway {
             Some(gateway) => gateway,
@@ -196,7 +237,7 @@ impl SupervisorBuilder {
 
 /// A running supervisor: every operation is also a typed message on
 /// [`SupervisorHandle::registry`].
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct SupervisorHandle {
     namespace: String,
     registry: Addr<Registry>,
@@ -253,6 +294,18 @@ impl SupervisorHandle {
     /// Adds a unit; answers once its container runs, or once it waits for
     /// its dependencies (state `waiting`: it starts as soon as they meet
     /// their conditions; a dependency not added yet is waited for too).
+    ///
+    /// ```no_run
+    /// # async fn demo(supervisor: stevedore::SupervisorHandle) -> Result<(), stevedore::UnitError> {
+    /// use stevedore::{Condition, HealthCheck, UnitSpec};
+    /// supervisor
+    ///     .add(UnitSpec::new("db", "postgres:16").healthcheck(HealthCheck::exec(["pg_isready"])))
+    ///     .await?;
+    /// supervisor
+    ///     .add(UnitSpec::new("web", "nginx:1").depends_on("db", Condition::Healthy))
+    ///     .await?; // answers at once: web waits until db is healthy
+    /// # Ok(()) }
+    /// ```
     pub async fn add(&self, spec: UnitSpec) -> Result<(), UnitError> {
         self.ask(AddUnit(spec)).await
     }
@@ -261,7 +314,7 @@ impl SupervisorHandle {
     /// engine, declaring nothing: every problem `add` would refuse for the
     /// engine's sake, and `healthy` dependencies on units whose image has no
     /// check. Validation of each spec and of their graph is the caller's
-    /// ([`crate::spec::validate`], [`crate::spec::graph::problems`]).
+    /// ([`crate::spec::validate()`], [`crate::spec::graph::problems`]).
     pub async fn check(&self, specs: Vec<UnitSpec>) -> Vec<UnitProblem> {
         self.registry
             .send(CheckUnits(specs))
@@ -283,6 +336,14 @@ impl SupervisorHandle {
     }
 
     /// Every unit with its container as the engine has it.
+    ///
+    /// ```no_run
+    /// # async fn demo(supervisor: stevedore::SupervisorHandle) -> Result<(), stevedore::UnitError> {
+    /// for unit in supervisor.list().await? {
+    ///     println!("{} {} restarts={} health={:?}", unit.name, unit.state, unit.restart_count, unit.health);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn list(&self) -> Result<Vec<UnitStatus>, UnitError> {
         self.registry
             .send(ListUnits)
@@ -318,6 +379,16 @@ impl SupervisorHandle {
     }
 
     /// Every unit event of the namespace from now on, as a stream.
+    ///
+    /// ```no_run
+    /// # async fn demo(supervisor: stevedore::SupervisorHandle) {
+    /// use futures::StreamExt;
+    /// let mut events = supervisor.events().await;
+    /// while let Some(event) = events.next().await {
+    ///     println!("{} is {} ({:?})", event.unit, event.state, event.reason);
+    /// }
+    /// # }
+    /// ```
     pub async fn events(&self) -> BoxStream<'static, UnitEvent> {
         match self.registry.send(GetBus).await {
             Ok(bus) => bus.stream(),

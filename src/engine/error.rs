@@ -73,6 +73,7 @@ impl Operation {
 
 /// What went wrong with an engine call, in the terms stevedore acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// The container does not exist (any more).
     #[error("no such container: {0}")]

@@ -164,6 +164,7 @@ impl EngineState {
 /// A container's health, as the engine's check reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Health {
     /// Started, no verdict yet (within the start period, or before the
     /// first check).

@@ -1,7 +1,7 @@
 //! The unit model: what one supervised container is declared to be.
 //!
 //! A [`UnitSpec`] is built in Rust with its builder methods or read from a
-//! manifest with serde; either way it is checked by [`validate`] before any
+//! manifest with serde; either way it is checked by [`validate()`] before any
 //! engine call is made.
 //!
 //! ```
@@ -108,7 +108,20 @@ fn default_stop_signal() -> String {
 }
 
 impl UnitSpec {
-    /// A unit running `image` with its own command and every default.
+    /// A unit running `image` with its own command and every default:
+    /// restart policy `no`, Docker's 10 s grace period and SIGTERM, the
+    /// image's health check, no dependencies.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use stevedore::{Condition, HealthCheck, RestartPolicy, UnitSpec};
+    /// let web = UnitSpec::new("web", "busybox:latest")
+    ///     .command(["httpd", "-f", "-p", "8080"])
+    ///     .restart(RestartPolicy::Always)
+    ///     .healthcheck(HealthCheck::exec(["wget", "-q", "-O-", "http://127.0.0.1:8080/"]).interval(Duration::from_secs(5)))
+    ///     .depends_on("db", Condition::Healthy);
+    /// assert!(stevedore::spec::validate(&web).is_ok());
+    /// ```
     pub fn new(name: impl Into<String>, image: impl Into<String>) -> Self {
         UnitSpec {
             name: name.into(),

@@ -229,6 +229,7 @@ impl Handler<Detach> for Unit {
 
 /// A unit as it knows itself, without asking the engine.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UnitSnapshot {
     /// The declared spec.
     pub spec: UnitSpec,

@@ -29,7 +29,7 @@ impl Default for EventBus {
 
 impl EventBus {
     /// Delivers `event` to every recipient (unbounded, never dropped while the
-    /// recipient lives) and every stream (bounded, see [`STREAM_BUFFER`]).
+    /// recipient lives) and every stream (bounded: 4096 events).
     pub fn publish(&self, event: UnitEvent) {
         tracing::debug!(unit = %event.unit, state = %event.state, reason = ?event.reason, "unit event");
         let mut dead = false;

@@ -13,6 +13,7 @@ use crate::spec::{SpecProblem, UnitSpec};
 /// ARCHITECTURE.md): what `list`, `ps` and every event show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum UnitState {
     /// Declared, nothing done yet.
     Pending,
@@ -76,6 +77,7 @@ impl fmt::Display for UnitState {
 /// One change of one unit, as subscribers receive it.
 #[derive(Debug, Clone, PartialEq, Serialize, actix::Message)]
 #[rtype(result = "()")]
+#[non_exhaustive]
 pub struct UnitEvent {
     /// Namespace of the unit.
     pub namespace: String,
@@ -101,6 +103,7 @@ pub struct UnitEvent {
 
 /// A unit as the registry's `list` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct UnitStatus {
     /// Unit name.
     pub name: String,
@@ -133,6 +136,7 @@ impl UnitStatus {
 
 /// Why a unit operation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UnitError {
     /// The spec is invalid; nothing was sent to the engine.
     #[error("invalid unit {name}: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
