@@ -1,51 +1,42 @@
-//! The smallest tar that the engine's archive API needs: one regular file,
-//! written and read back.
+//! The one-file tar archives the engine's archive API takes and gives, with
+//! the `tar` crate: what the engine returns may carry PAX or GNU extension
+//! headers (Go's archive/tar writes them for long names and some times),
+//! which are not the file.
+
+use std::io::Read;
 
 /// A tar archive holding one file `name` with `content`.
 pub fn single_file(name: &str, content: &[u8], mtime: u64) -> Vec<u8> {
-    let mut header = [0u8; 512];
-    put(&mut header[0..100], name.as_bytes());
-    put(&mut header[100..108], b"0000644\0");
-    put(&mut header[108..116], b"0000000\0");
-    put(&mut header[116..124], b"0000000\0");
-    put(
-        &mut header[124..136],
-        format!("{:011o}\0", content.len()).as_bytes(),
-    );
-    put(
-        &mut header[136..148],
-        format!("{:011o}\0", mtime).as_bytes(),
-    );
-    header[156] = b'0';
-    put(&mut header[257..263], b"ustar\0");
-    put(&mut header[263..265], b"00");
-    // The checksum is computed with its own field read as spaces.
-    header[148..156].copy_from_slice(b"        ");
-    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
-    put(&mut header[148..156], format!("{sum:06o}\0 ").as_bytes());
-
-    let mut archive = header.to_vec();
-    archive.extend_from_slice(content);
-    archive.resize(archive.len().div_ceil(512) * 512, 0);
-    archive.extend_from_slice(&[0u8; 1024]);
-    archive
+    let mut header = tar::Header::new_ustar();
+    header.set_size(content.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(mtime);
+    header.set_entry_type(tar::EntryType::Regular);
+    let mut builder = tar::Builder::new(Vec::new());
+    builder
+        .append_data(&mut header, name, content)
+        .expect("writing a tar into memory cannot fail");
+    builder
+        .into_inner()
+        .expect("finishing a tar in memory cannot fail")
 }
 
-/// The content of the first file in a tar archive, if it has one.
+/// The content of the first regular file in a tar archive, if it has one
+/// (extension headers, directories and links are passed over).
 pub fn first_file(archive: &[u8]) -> Option<Vec<u8>> {
-    let header = archive.get(..512)?;
-    if header.iter().all(|&b| b == 0) {
-        return None;
+    let mut archive = tar::Archive::new(archive);
+    for entry in archive.entries().ok()? {
+        let mut entry = entry.ok()?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
+        }
+        let size = entry.size();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).ok()?;
+        // A cut archive reads short without an error.
+        return (content.len() as u64 == size).then_some(content);
     }
-    let size_field = std::str::from_utf8(&header[124..136]).ok()?;
-    let size =
-        usize::from_str_radix(size_field.trim_matches(|c: char| c == '\0' || c == ' '), 8).ok()?;
-    archive.get(512..512 + size).map(<[u8]>::to_vec)
-}
-
-fn put(field: &mut [u8], bytes: &[u8]) {
-    let len = bytes.len().min(field.len());
-    field[..len].copy_from_slice(&bytes[..len]);
+    None
 }
 
 #[cfg(test)]
@@ -68,12 +59,53 @@ mod tests {
     }
 
     #[test]
-    fn the_header_checksum_matches_what_tar_expects() {
-        let archive = single_file("f", b"x", 0);
-        let stored = std::str::from_utf8(&archive[148..154]).unwrap();
-        let mut header = archive[..512].to_vec();
-        header[148..156].copy_from_slice(b"        ");
-        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
-        assert_eq!(u32::from_str_radix(stored, 8).unwrap(), sum);
+    fn a_pax_extension_header_is_not_taken_for_the_file() {
+        let mut builder = tar::Builder::new(Vec::new());
+        builder
+            .append_pax_extensions([("mtime", b"1700000000.123456789".as_slice())])
+            .unwrap();
+        let mut header = tar::Header::new_ustar();
+        header.set_size(7);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut header, "phases.json", b"{\"a\":1}".as_slice())
+            .unwrap();
+        let archive = builder.into_inner().unwrap();
+        assert_eq!(archive[156], b'x', "the first header is the PAX one");
+        assert_eq!(first_file(&archive).unwrap(), b"{\"a\":1}");
+    }
+
+    #[test]
+    fn a_gnu_long_name_header_is_not_taken_for_the_file() {
+        let long = format!("{}/phases.json", "d".repeat(120));
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(7);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut header, &long, b"{\"b\":2}".as_slice())
+            .unwrap();
+        let archive = builder.into_inner().unwrap();
+        assert_eq!(archive[156], b'L', "the first header is the GNU long name");
+        assert_eq!(first_file(&archive).unwrap(), b"{\"b\":2}");
+    }
+
+    #[test]
+    fn a_directory_before_the_file_is_passed_over() {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut dir = tar::Header::new_ustar();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_size(0);
+        builder
+            .append_data(&mut dir, "state/", std::io::empty())
+            .unwrap();
+        let mut file = tar::Header::new_ustar();
+        file.set_size(3);
+        file.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut file, "state/phases.json", b"{ }".as_slice())
+            .unwrap();
+        let archive = builder.into_inner().unwrap();
+        assert_eq!(first_file(&archive).unwrap(), b"{ }");
     }
 }
