@@ -14,8 +14,8 @@ use crate::gateway::{
 };
 use crate::record::{FinishRecording, PhaseRecorder, read_phases};
 use crate::registry::{
-    AddUnit, Adopt, AdoptReport, CheckUnits, CommandUnit, GetBus, ListUnits, Registry, RemoveUnit,
-    Shutdown, ShutdownMode, Subscribe, UnitExists, UnitProblem,
+    AddUnit, Adopt, AdoptReport, CheckUnits, CommandUnit, DeclareUnit, GetBus, ListUnits, Registry,
+    RemoveUnit, Shutdown, ShutdownMode, Subscribe, UnitExists, UnitProblem,
 };
 use crate::spec::UnitSpec;
 use crate::spec::validate::is_valid_name;
@@ -308,6 +308,14 @@ impl SupervisorHandle {
     /// ```
     pub async fn add(&self, spec: UnitSpec) -> Result<(), UnitError> {
         self.ask(AddUnit(spec)).await
+    }
+
+    /// Adds a unit as a manifest declares it: like [`SupervisorHandle::add`],
+    /// except that a unit that cannot be started (an image that cannot be
+    /// pulled, say) stays, `failed` with the reason, for `list`, `ps` and a
+    /// later `update`, `start` or `remove`.
+    pub async fn declare(&self, spec: UnitSpec) -> Result<(), UnitError> {
+        self.ask(DeclareUnit(spec)).await
     }
 
     /// Checks units about to be declared together (a manifest) against the

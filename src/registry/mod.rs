@@ -180,6 +180,13 @@ pub fn adoptable(namespace: &str, snapshot: &ContainerSnapshot) -> Result<UnitSp
 #[rtype(result = "Result<(), UnitError>")]
 pub struct AddUnit(pub UnitSpec);
 
+/// Declares a unit as a manifest does: like [`AddUnit`], but a unit that
+/// could not be started (its image cannot be pulled, say) stays, `failed`
+/// with the reason, until it is updated, started or removed.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), UnitError>")]
+pub struct DeclareUnit(pub UnitSpec);
+
 impl Handler<AddUnit> for Registry {
     // A plain future, not an actor future: actix polls every future held in
     // an actor's context on each wake-up, so ten thousand adds in flight
@@ -188,6 +195,27 @@ impl Handler<AddUnit> for Registry {
     type Result = ResponseFuture<Result<(), UnitError>>;
 
     fn handle(&mut self, AddUnit(spec): AddUnit, ctx: &mut Context<Self>) -> Self::Result {
+        self.add(spec, true, ctx)
+    }
+}
+
+impl Handler<DeclareUnit> for Registry {
+    type Result = ResponseFuture<Result<(), UnitError>>;
+
+    fn handle(&mut self, DeclareUnit(spec): DeclareUnit, ctx: &mut Context<Self>) -> Self::Result {
+        self.add(spec, false, ctx)
+    }
+}
+
+impl Registry {
+    /// Spawns the unit; answers with its first launch. With `rollback`, a
+    /// unit that could not be started is removed again.
+    fn add(
+        &mut self,
+        spec: UnitSpec,
+        rollback: bool,
+        ctx: &mut Context<Self>,
+    ) -> ResponseFuture<Result<(), UnitError>> {
         if let Err(error) = self.check(&spec) {
             return Box::pin(futures::future::ready(Err(error)));
         }
@@ -204,7 +232,7 @@ impl Handler<AddUnit> for Registry {
             let started = rx
                 .await
                 .unwrap_or_else(|_| Err(UnitError::Gone(name.clone())));
-            if started.is_err() {
+            if started.is_err() && rollback {
                 // Roll back: the add changes nothing when it fails.
                 let _ = unit.send(UnitCommand::Remove).await;
                 registry.do_send(ForgetUnit { name, unit });

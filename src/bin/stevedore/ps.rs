@@ -33,6 +33,8 @@ pub struct Row {
     pub json: Value,
     /// Why it last restarted, for the table.
     pub last_restart_reason: Option<String>,
+    /// Why a unit with no container has none (the record's reason), for the table.
+    pub reason: Option<String>,
 }
 
 /// One row per unit, sorted by unit name: each container of the namespace,
@@ -99,6 +101,7 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, 
         rows.push(Row {
             json,
             last_restart_reason,
+            reason: None,
         });
     }
     // Units the record knows that have no container: waiting for their
@@ -132,6 +135,7 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, 
         rows.push(Row {
             json,
             last_restart_reason: record.last_restart_reason.clone(),
+            reason: record.reason.clone(),
         });
     }
     rows.sort_by(|a, b| a.json["name"].as_str().cmp(&b.json["name"].as_str()));
@@ -154,6 +158,7 @@ fn print_table(rows: &[Row]) {
     for Row {
         json: row,
         last_restart_reason,
+        reason,
     } in rows
     {
         let ports: Vec<String> = row["ports"]
@@ -173,6 +178,11 @@ fn print_table(rows: &[Row]) {
         let id = row["id"].as_str().unwrap_or_default();
         // As `docker ps` shows it: "running (healthy)".
         let status = match row["health"].as_str() {
+            // A unit with no container: why (the record's reason).
+            None if row["id"].is_null() => match reason {
+                Some(reason) => format!("not created ({reason})"),
+                None => "not created".to_string(),
+            },
             Some(health) => format!("{} ({health})", row["status"].as_str().unwrap_or_default()),
             None => row["status"].as_str().unwrap_or_default().to_string(),
         };

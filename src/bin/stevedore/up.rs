@@ -192,7 +192,7 @@ async fn apply(
         let result = if existing_ref.contains(&name) {
             supervisor.update(spec.clone()).await
         } else {
-            supervisor.add(spec.clone()).await
+            supervisor.declare(spec.clone()).await
         };
         (name, result)
     });
