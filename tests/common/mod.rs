@@ -15,12 +15,15 @@ pub mod cli;
 pub const IMAGE: &str = "stevedore-test:latest";
 
 /// The engine, or `None` (with a clear message) on a machine without one.
-/// In CI (`CI` set) a missing engine fails the test instead.
+/// In CI (`CI` set) and under `scripts/test.sh` (`STEVEDORE_REQUIRE_ENGINE`
+/// set) a missing engine fails the test instead.
 pub async fn engine() -> Option<Arc<DockerEngine>> {
+    let required =
+        std::env::var_os("CI").is_some() || std::env::var_os("STEVEDORE_REQUIRE_ENGINE").is_some();
     match DockerEngine::connect().await {
         Ok(engine) => Some(Arc::new(engine)),
-        Err(error) if std::env::var_os("CI").is_some() => {
-            panic!("the Docker engine is required in CI and does not answer: {error}")
+        Err(error) if required => {
+            panic!("the Docker engine is required (CI or scripts/test.sh) and does not answer: {error}")
         }
         Err(error) => {
             eprintln!(
