@@ -335,6 +335,15 @@ impl SupervisorHandle {
         self.ask(RemoveUnit(name.to_string())).await
     }
 
+    /// Whether the registry answers a message within `within`: it is the
+    /// actor every command and event passes through, so one that does not
+    /// answer is a wedged supervisor (what a service manager's watchdog
+    /// asks).
+    pub async fn responsive(&self, within: std::time::Duration) -> bool {
+        let asked = self.registry.send(UnitExists(String::new()));
+        matches!(tokio::time::timeout(within, asked).await, Ok(Ok(_)))
+    }
+
     /// Whether a unit of that name exists.
     pub async fn exists(&self, name: &str) -> bool {
         self.registry

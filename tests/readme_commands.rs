@@ -8,8 +8,13 @@ fn readme() -> String {
 
 /// The first line of the code block after the line containing `heading`.
 fn command_after(text: &str, heading: &str) -> String {
-    let from = text.find(heading).unwrap_or_else(|| panic!("{heading:?} not in README"));
-    let block = text[from..].split("```sh\n").nth(1).expect("a sh block follows");
+    let from = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("{heading:?} not in README"));
+    let block = text[from..]
+        .split("```sh\n")
+        .nth(1)
+        .expect("a sh block follows");
     block.lines().next().unwrap().to_string()
 }
 

@@ -23,7 +23,9 @@ pub async fn engine() -> Option<Arc<DockerEngine>> {
     match DockerEngine::connect().await {
         Ok(engine) => Some(Arc::new(engine)),
         Err(error) if required => {
-            panic!("the Docker engine is required (CI or scripts/test.sh) and does not answer: {error}")
+            panic!(
+                "the Docker engine is required (CI or scripts/test.sh) and does not answer: {error}"
+            )
         }
         Err(error) => {
             eprintln!(

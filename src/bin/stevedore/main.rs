@@ -4,8 +4,10 @@
 
 mod down;
 mod engine;
+mod notify;
 mod output;
 mod ps;
+mod service;
 mod up;
 
 use std::path::PathBuf;
@@ -83,6 +85,26 @@ enum Command {
         /// The manifest (TOML).
         #[arg(short = 'f', long = "file", default_value = "units.toml")]
         file: PathBuf,
+    },
+    /// Run `up` as a system service.
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ServiceAction {
+    /// Print a systemd unit that runs `up` for the manifest at boot, after
+    /// docker.service, with the notify protocol (READY once every unit is
+    /// adopted or started) and a watchdog.
+    Print {
+        /// The manifest (TOML); the unit names it by its absolute path.
+        #[arg(short = 'f', long = "file", default_value = "units.toml")]
+        file: PathBuf,
+        /// What `systemctl stop` does with the containers.
+        #[arg(long, value_enum, default_value_t = OnExit::Leave)]
+        on_exit: OnExit,
     },
 }
 
@@ -168,6 +190,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::Service {
+            action: ServiceAction::Print { file, on_exit },
+        } => service::print(&file, on_exit),
         Command::Ps {
             namespace,
             file,

@@ -2,16 +2,19 @@
 //! units to their declared state, then supervise in the foreground until a
 //! signal says stop; SIGHUP applies an edited manifest.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use actix::prelude::*;
 use futures::future::join_all;
 use stevedore::manifest::Manifest;
 use stevedore::record::Lease;
-use stevedore::{ShutdownMode, StartError, Supervisor, SupervisorHandle, UnitEvent, UnitSpec};
+use stevedore::{
+    ShutdownMode, StartError, Supervisor, SupervisorHandle, UnitEvent, UnitSpec, UnitState,
+};
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::notify::{Notifier, describe, summary};
 use crate::{Failure, LogFormat, OnExit, engine, output};
 
 /// The options of `up`.
@@ -50,7 +53,13 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
             manifest.namespace
         );
     }
-    let printer = EventPrinter(options.log_format).start();
+    let notifier = Notifier::from_env();
+    let printer = EventPrinter {
+        format: options.log_format,
+        notifier,
+        states: BTreeMap::new(),
+    }
+    .start();
     let supervisor = Supervisor::builder()
         .namespace(manifest.namespace.clone())
         .gateway(gateway)
@@ -79,6 +88,17 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
         return Err(failure);
     }
     apply(&supervisor, &manifest.units, &[], options.remove_orphans).await;
+    // Every unit is adopted or started (or waits, or failed and said why).
+    notifier.ready(&summary(&supervisor).await);
+    let watched = supervisor.clone();
+    actix::spawn(async move {
+        notifier
+            .watchdog(|within| {
+                let supervisor = watched.clone();
+                async move { supervisor.responsive(within).await }
+            })
+            .await
+    });
 
     let mode = loop {
         tokio::select! {
@@ -94,13 +114,16 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
                 ),
                 Ok(reloaded) => {
                     eprintln!("stevedore: reloading {}", options.file.display());
+                    notifier.reloading();
                     apply(&supervisor, &reloaded.units, &manifest.units, options.remove_orphans).await;
                     manifest = reloaded;
+                    notifier.ready(&summary(&supervisor).await);
                 }
                 Err(failure) => eprintln!("stevedore: reload refused, the running set is kept: {}", failure_text(&failure)),
             },
         }
     };
+    notifier.stopping();
     let shutdown_mode = match mode {
         OnExit::Leave => ShutdownMode::Leave,
         OnExit::Stop => ShutdownMode::Stop,
@@ -123,8 +146,14 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Prints one line per unit event on stderr.
-struct EventPrinter(LogFormat);
+/// Prints one line per unit event on stderr, and keeps the service
+/// manager's one-line status current.
+struct EventPrinter {
+    format: LogFormat,
+    notifier: Notifier,
+    /// Each unit's last state.
+    states: BTreeMap<String, UnitState>,
+}
 
 impl Actor for EventPrinter {
     type Context = Context<Self>;
@@ -133,7 +162,14 @@ impl Actor for EventPrinter {
 impl Handler<UnitEvent> for EventPrinter {
     type Result = ();
     fn handle(&mut self, event: UnitEvent, _: &mut Context<Self>) {
-        eprintln!("{}", output::event_line(&event, self.0));
+        eprintln!("{}", output::event_line(&event, self.format));
+        if event.state == UnitState::Removed {
+            self.states.remove(&event.unit);
+        } else {
+            self.states.insert(event.unit.clone(), event.state);
+        }
+        self.notifier
+            .status(&describe(self.states.values().copied()));
     }
 }
 
