@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use toml_edit::{Item, TableLike, Value};
 
+use super::recover::is_placeholder;
 use super::suggest;
 use crate::spec::text::{parse_duration, parse_size};
 
@@ -384,6 +385,11 @@ impl<'a> Scope<'a> {
     ) {
         for entry in fields(table, fallback) {
             let key = format!("{key_prefix}{}", entry.name);
+            if is_placeholder(entry.name) {
+                // A duplicate key, reported for what it is by the recovery.
+                self.report(entry.key_at, &format!("{field}.{key}"), "duplicate key");
+                continue;
+            }
             if let Some(inner) = entry.item.as_table_like()
                 && inner.is_dotted()
             {

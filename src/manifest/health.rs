@@ -7,6 +7,7 @@ use toml_edit::{Item, TableLike, Value};
 
 use super::fields::{Field, Found, Scope, fields};
 use super::locate::UnitSeen;
+use super::recover::is_placeholder;
 use crate::spec::graph::{self, GraphProblem, Undeclared};
 use crate::spec::validate::is_valid_name;
 use crate::spec::{Condition, Dependencies, Dependency, HealthCheck, HealthTest, UnitSpec};
@@ -208,6 +209,11 @@ impl Scope<'_> {
         };
         for entry in fields(table, at) {
             let path = format!("{field}.{}", entry.name);
+            if is_placeholder(entry.name) {
+                // A duplicate key, reported for what it is by the recovery.
+                self.report(entry.key_at, &path, "duplicate key");
+                continue;
+            }
             if let Some(dependency) = self.dependency(&path, &entry) {
                 dependencies.insert(entry.name.to_string(), dependency);
             }

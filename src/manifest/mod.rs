@@ -25,7 +25,13 @@
 //!
 //! A manifest with problems is refused with all of them, each with its file,
 //! line and column, unit and field:
-//! `units.toml:12:10: unit "web": memory: "64q" is not a size …`.
+//! `units.toml:12:10: unit "web": memory: "64q" is not a size …`. A
+//! duplicate key or a number too large for TOML is one of them, not the end
+//! of the reading (see `recover`); broken TOML syntax still is.
+//!
+//! A file that cannot be read at all (missing, a directory, not UTF-8) is
+//! not a manifest with problems: [`read_manifest`] says so with
+//! [`LoadError::Io`].
 //!
 //! A manifest read without problems keeps where each unit's fields were
 //! written, so that a check made later (against the engine, say) can point
@@ -37,17 +43,19 @@ mod health;
 mod locate;
 mod parse;
 mod policy;
+mod recover;
 mod suggest;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_bad;
+#[cfg(test)]
+mod tests_recover;
 
 use std::collections::HashSet;
 use std::fmt;
+use std::io;
 use std::path::Path;
-
-use toml_edit::Document;
 
 use self::fields::Found;
 use self::locate::Lines;
@@ -112,11 +120,42 @@ fn lines(problems: &[ManifestProblem]) -> String {
     lines.join("\n")
 }
 
+/// Why the manifest in a file cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read: it is missing, a directory, not
+    /// readable, or not UTF-8 text. Shown as one line: `cannot read
+    /// units.toml: No such file or directory`.
+    #[error("cannot read {file}: {}", describe(.error))]
+    Io {
+        /// The file as it was named to the reader.
+        file: String,
+        /// What the system said (for text that is not UTF-8: where it stops being).
+        error: io::Error,
+    },
+    /// The file was read, and the manifest in it has problems.
+    #[error(transparent)]
+    Invalid(#[from] ManifestError),
+}
+
+/// The system's words for `error`, without the `(os error 2)` that follows them.
+fn describe(error: &io::Error) -> String {
+    let text = error.to_string();
+    match error.raw_os_error() {
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .map_or_else(|| text.clone(), str::to_string),
+        None => text,
+    }
+}
+
 /// Reads a manifest from `text`; `file` names it in problems.
 pub fn parse_manifest(text: &str, file: &str) -> Result<Manifest, ManifestError> {
+    let recovered = recover::parse(text);
     let mut found = Vec::new();
-    let manifest = match Document::parse(text) {
-        Ok(document) => parse::walk(text, &document, &mut found),
+    let manifest = match &recovered.document {
+        Ok(document) => Some(parse::walk(document.raw(), document.as_table(), &mut found)),
         Err(error) => {
             let message = error.message().lines().next().unwrap_or("invalid TOML");
             found.push(Found {
@@ -125,36 +164,64 @@ pub fn parse_manifest(text: &str, file: &str) -> Result<Manifest, ManifestError>
                 field: None,
                 message: message.to_string(),
             });
-            return Err(located(text, file, found));
+            None
         }
     };
-    if found.is_empty() {
-        Ok(Manifest {
+    recovered.finish(&mut found);
+    match manifest {
+        Some(manifest) if found.is_empty() && !recovered.repaired() => Ok(Manifest {
             file: file.to_string(),
             ..manifest
-        })
-    } else {
-        Err(located(text, file, found))
+        }),
+        _ => Err(located(text, file, found)),
     }
 }
 
-/// Reads the manifest in the file at `path`. A file that cannot be read is
-/// one problem at line 1, column 1, naming the file and the system's error.
-pub fn load_manifest(path: &Path) -> Result<Manifest, ManifestError> {
+/// Reads the manifest in the file at `path`: an I/O error when the file
+/// cannot be read as text, else the manifest or its problems.
+pub fn read_manifest(path: &Path) -> Result<Manifest, LoadError> {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_manifest(&text, &file),
-        Err(error) => Err(ManifestError {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => return Err(LoadError::Io { file, error }),
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let bytes = error.as_bytes();
+            // The valid prefix is text: where the bad byte is, in its terms.
+            let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+            let (line, column) = position(prefix, valid);
+            let message = format!(
+                "it is not UTF-8 text (byte {:#04x} at line {line}, column {column})",
+                bytes[valid]
+            );
+            let error = io::Error::new(io::ErrorKind::InvalidData, message);
+            return Err(LoadError::Io { file, error });
+        }
+    };
+    parse_manifest(&text, &file).map_err(LoadError::Invalid)
+}
+
+/// Reads the manifest in the file at `path`, as [`read_manifest`] does,
+/// but with a file that cannot be read as one problem at line 1, column 1
+/// (naming the file and the system's error). Kept for callers that only
+/// handle [`ManifestError`]; [`read_manifest`] tells the two apart.
+pub fn load_manifest(path: &Path) -> Result<Manifest, ManifestError> {
+    read_manifest(path).map_err(|error| match error {
+        LoadError::Invalid(error) => error,
+        LoadError::Io { ref file, .. } => ManifestError {
             problems: vec![ManifestProblem {
-                message: format!("cannot read {file}: {error}"),
-                file,
+                message: error.to_string(),
+                file: file.clone(),
                 line: 1,
                 column: 1,
                 unit: None,
                 field: None,
             }],
-        }),
-    }
+        },
+    })
 }
 
 /// The problems in file order, each once, with lines and columns.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use toml_edit::{Document, Item, TableLike, Value};
+use toml_edit::{Item, Table, TableLike, Value};
 
 use super::Manifest;
 use super::fields::{Field, Found, Scope, Seen, fields, kind};
@@ -11,7 +11,7 @@ use super::health::{ON_UNHEALTHY_EXPECTED, PartialHealth, report_graph};
 use super::locate::{Lines, Locations, UnitSeen};
 use super::policy::{PartialBackoff, PartialIntensity};
 use crate::policy::RestartPolicy;
-use crate::spec::text::{parse_port, parse_volume};
+use crate::spec::text::{parse_ports, parse_volume};
 use crate::spec::validate::{host_ports_overlap, is_valid_name};
 use crate::spec::{OnUnhealthy, PortMapping, Protocol, SpecProblem, UnitSpec, validate};
 
@@ -112,8 +112,8 @@ struct Defaults {
 }
 
 /// Reads the whole document; every problem goes to `problems`.
-pub(super) fn walk(text: &str, document: &Document<&str>, problems: &mut Vec<Found>) -> Manifest {
-    let root: &dyn TableLike = document.as_table();
+pub(super) fn walk(text: &str, root: &Table, problems: &mut Vec<Found>) -> Manifest {
+    let root: &dyn TableLike = root;
     let entries = fields(root, 0);
     let mut namespace = String::new();
     let mut defaults = Defaults::default();
@@ -291,18 +291,21 @@ impl Walker<'_> {
                 "env" => spec.env = scope.text_table("env", item, at, true).unwrap_or_default(),
                 "ports" => {
                     for (index, text, at) in list_items(&mut scope, "ports", entry) {
-                        match parse_port(&text) {
-                            Ok(port) => {
-                                let unit = scope.unit.clone().unwrap_or_default();
-                                let written = Published {
-                                    unit,
-                                    port: port.clone(),
-                                    text,
-                                    at,
-                                };
-                                own_ports.push((index, written));
-                                spec.ports.push(port);
-                                port_index.push(index);
+                        // A range is one port of the spec per port of it.
+                        match parse_ports(&text) {
+                            Ok(ports) => {
+                                for port in ports {
+                                    let unit = scope.unit.clone().unwrap_or_default();
+                                    let written = Published {
+                                        unit,
+                                        port: port.clone(),
+                                        text: text.clone(),
+                                        at,
+                                    };
+                                    own_ports.push((index, written));
+                                    spec.ports.push(port);
+                                    port_index.push(index);
+                                }
                             }
                             Err(message) => scope.report(at, &format!("ports[{index}]"), message),
                         }

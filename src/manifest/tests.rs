@@ -200,7 +200,7 @@ fn a_problem_displays_file_line_column_unit_and_field() {
     let error = error(text);
     assert_eq!(
         error.to_string(),
-        "units.toml:5:10: unit \"web\": memory: unknown unit \"q\" in size \"64q\" (use b, k, m, g)"
+        "units.toml:5:10: unit \"web\": memory: unknown unit \"q\" in size \"64q\" (use b, k, m, g, t or p, powers of 1024)"
     );
     let syntax = error_text("namespace = \"t\n");
     assert!(

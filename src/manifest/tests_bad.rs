@@ -50,7 +50,7 @@ fn cases() -> Vec<Case> {
         // TOML syntax.
         case("unclosed string", head("[[unit]]\nname = \"web\n"), (3, 12), None, None, "invalid basic string"),
         case("bad table header", head("[[unit]\nname = \"web\"\n"), (2, 8), None, None, "unclosed array table"),
-        case("duplicate key", unit("image = \"again\""), (6, 1), None, None, "duplicate key"),
+        case("duplicate key", unit("image = \"again\""), (6, 1), web, Some("image"), "duplicate key `image`"),
         case("unclosed array", unit("ports = [\"80\""), (6, 14), None, None, "unclosed array"),
         // Unknown keys.
         case("unknown top-level key", head("namespce = \"x\"\n"), (2, 1), no_unit, Some("namespce"), "did you mean `namespace`?"),
@@ -118,8 +118,9 @@ fn cases() -> Vec<Case> {
         case("reserved label as dotted key", unit("labels = { io.stevedore.unit = \"x\" }"), (6, 32), web, Some("labels.io.stevedore.unit"), "reserved"),
         case("label not a string", unit("labels = { team = 1 }"), (6, 19), web, Some("labels.team"), "must be a string, not an integer"),
         // Restart, stop and backoff.
-        case("duration without unit", unit("stop_timeout = \"10\""), (6, 16), web, Some("stop_timeout"), "\"10\" is not a duration"),
-        case("fractional duration", unit("stop_timeout = \"1.5s\""), (6, 16), web, Some("stop_timeout"), "\"1.5s\" is not a duration"),
+        case("duration without unit", unit("stop_timeout = \"10\""), (6, 16), web, Some("stop_timeout"), "add one: \"10s\""),
+        case("fractional duration", unit("stop_timeout = \"1.5s\""), (6, 16), web, Some("stop_timeout"), "whole seconds, at least 1s (Docker counts the grace period in whole seconds), not 1500ms"),
+        case("duration with a unit Go does not know", unit("stop_timeout = \"2d\""), (6, 16), web, Some("stop_timeout"), "write hours: \"48h\""),
         case("duration as a number", unit("stop_timeout = 10"), (6, 16), web, Some("stop_timeout"), "must be a duration"),
         case("sub-second stop timeout", unit("stop_timeout = \"500ms\""), (6, 16), web, Some("stop_timeout"), "whole seconds, at least 1s"),
         case("zero stop timeout", unit("stop_timeout = \"0s\""), (6, 16), web, Some("stop_timeout"), "whole seconds"),

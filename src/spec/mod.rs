@@ -48,8 +48,13 @@ pub struct UnitSpec {
     /// Environment the unit sets (the image's own environment is not listed here).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
-    /// Published ports.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Published ports, one mapping per port (a range as written reads as
+    /// one per port of it).
+    #[serde(
+        default,
+        deserialize_with = "text::ports_serde::deserialize",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ports: Vec<PortMapping>,
     /// Bind mounts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -420,6 +425,34 @@ mod tests {
         );
         assert_eq!(spec.ports[0].protocol, Protocol::Udp);
         assert_eq!(spec.stop_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn port_ranges_in_a_spec_read_as_one_mapping_per_port() {
+        let json = r#"{"name":"w","image":"i","ports":["8000-8002:9000-9002/udp","80"]}"#;
+        let spec: UnitSpec = serde_json::from_str(json).unwrap();
+        let pairs: Vec<(u16, u16)> = spec
+            .ports
+            .iter()
+            .map(|p| (p.internal, p.external))
+            .collect();
+        assert_eq!(pairs, [(9000, 8000), (9001, 8001), (9002, 8002), (80, 0)]);
+        let back: UnitSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+        assert_eq!(back, spec);
+    }
+
+    #[test]
+    fn sub_millisecond_durations_survive_the_json_round_trip() {
+        let spec = UnitSpec::new("w", "i").backoff(Backoff {
+            initial: Duration::from_micros(500),
+            max: Duration::from_nanos(1_000_000_001),
+            ..Backoff::default()
+        });
+        let json = serde_json::to_string(&spec).unwrap();
+        assert!(json.contains("\"500us\""), "{json}");
+        let back: UnitSpec = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, spec);
+        assert_eq!(spec_hash(&back), spec_hash(&spec));
     }
 
     #[test]

@@ -11,6 +11,9 @@ use crate::labels::RESERVED_PREFIX;
 
 /// Docker refuses memory limits below 6 MiB.
 pub const MIN_MEMORY_BYTES: u64 = 6 << 20;
+/// The largest memory limit the engine takes: its limit is a signed 64-bit
+/// byte count (8 EiB less one byte).
+pub const MAX_MEMORY_BYTES: u64 = i64::MAX as u64;
 /// Longest unit name accepted; the container name adds the namespace to it.
 pub const MAX_NAME_LEN: usize = 128;
 /// Longest grace period accepted for a stop; the shortest is 1 s, and it is
@@ -131,13 +134,20 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
         }
     }
 
-    if let Some(memory) = spec.memory
-        && memory < MIN_MEMORY_BYTES
-    {
-        problem(
-            "memory",
-            format!("{memory} bytes is below Docker's minimum of 6 MiB"),
-        );
+    if let Some(memory) = spec.memory {
+        if memory < MIN_MEMORY_BYTES {
+            problem(
+                "memory",
+                format!("{memory} bytes is below Docker's minimum of 6 MiB"),
+            );
+        } else if memory > MAX_MEMORY_BYTES {
+            problem(
+                "memory",
+                format!(
+                    "{memory} bytes is more than the engine takes (at most {MAX_MEMORY_BYTES} bytes, 8 EiB)"
+                ),
+            );
+        }
     }
     if let Some(shares) = spec.cpu_shares
         && !(2..=262_144).contains(&shares)
@@ -384,6 +394,23 @@ mod tests {
             fields(&UnitSpec::new("w", "i").memory(MIN_MEMORY_BYTES - 1)),
             ["memory"]
         );
+    }
+
+    #[test]
+    fn memory_past_what_the_engine_takes_is_refused() {
+        assert_eq!(
+            validate(&UnitSpec::new("w", "i").memory(MAX_MEMORY_BYTES)),
+            Ok(())
+        );
+        for bytes in [MAX_MEMORY_BYTES + 1, u64::MAX] {
+            let problems = validate(&UnitSpec::new("w", "i").memory(bytes)).unwrap_err();
+            assert_eq!(problems.len(), 1);
+            assert_eq!(problems[0].field, "memory");
+            assert!(problems[0].message.contains("at most"), "{}", problems[0]);
+        }
+        // "9000000000g" reads (it fits in u64), and validation refuses it.
+        let bytes = crate::spec::text::parse_size("9000000000g").unwrap();
+        assert_eq!(fields(&UnitSpec::new("w", "i").memory(bytes)), ["memory"]);
     }
 
     #[test]

@@ -46,8 +46,8 @@ pub fn create_body(
     let host_config = HostConfig {
         binds: (!spec.volumes.is_empty()).then(|| spec.volumes.iter().map(format_volume).collect()),
         port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
-        memory: spec.memory.map(|bytes| bytes as i64),
-        cpu_shares: spec.cpu_shares.map(|shares| shares as i64),
+        memory: spec.memory.map(saturating_i64),
+        cpu_shares: spec.cpu_shares.map(saturating_i64),
         memory_swappiness: spec.swappiness,
         ..Default::default()
     };
@@ -59,11 +59,17 @@ pub fn create_body(
         exposed_ports: (!exposed.is_empty()).then_some(exposed),
         labels: Some(labels::container_labels(namespace, spec, hash, carried)),
         stop_signal: Some(spec.stop_signal.clone()),
-        stop_timeout: Some(spec.stop_timeout.as_secs() as i64),
+        stop_timeout: Some(saturating_i64(spec.stop_timeout.as_secs())),
         healthcheck: spec.healthcheck.as_ref().map(health_config),
         host_config: Some(host_config),
         ..Default::default()
     }
+}
+
+/// `value` as the engine's signed integer; past `i64::MAX` (which
+/// validation refuses) it is `i64::MAX`, never a wrapped negative.
+fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 /// The engine's form of a check: what is left out is 0, which the engine
