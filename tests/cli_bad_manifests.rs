@@ -379,7 +379,6 @@ fn a_file_that_cannot_be_read_exits_2_with_the_systems_words() {
 }
 
 #[test]
-#[ignore = "needs src/bin/stevedore/output.rs::load to print manifest::LoadError::Io as it is (see the input-bounds branch)"]
 fn a_file_that_cannot_be_read_is_one_line_not_a_made_up_problem() {
     for (file, said) in unreadable() {
         for command in ["validate", "up"] {

@@ -204,26 +204,6 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, LoadError> {
     parse_manifest(&text, &file).map_err(LoadError::Invalid)
 }
 
-/// Reads the manifest in the file at `path`, as [`read_manifest`] does,
-/// but with a file that cannot be read as one problem at line 1, column 1
-/// (naming the file and the system's error). Kept for callers that only
-/// handle [`ManifestError`]; [`read_manifest`] tells the two apart.
-pub fn load_manifest(path: &Path) -> Result<Manifest, ManifestError> {
-    read_manifest(path).map_err(|error| match error {
-        LoadError::Invalid(error) => error,
-        LoadError::Io { ref file, .. } => ManifestError {
-            problems: vec![ManifestProblem {
-                message: error.to_string(),
-                file: file.clone(),
-                line: 1,
-                column: 1,
-                unit: None,
-                field: None,
-            }],
-        },
-    })
-}
-
 /// The problems in file order, each once, with lines and columns.
 fn located(text: &str, file: &str, mut found: Vec<Found>) -> ManifestError {
     found.sort_by_key(|problem| problem.offset);

@@ -3,20 +3,25 @@
 use std::path::Path;
 
 use stevedore::UnitEvent;
-use stevedore::manifest::{Manifest, load_manifest};
+use stevedore::manifest::{LoadError, Manifest, read_manifest};
 use stevedore::record::format_utc;
 
 use crate::{Failure, LogFormat};
 
-/// Loads a manifest; every problem is printed, and the failure exits 2.
+/// Loads a manifest; every problem is printed, and the failure exits 2. A
+/// file that cannot be read is one line with the system's words.
 pub fn load(file: &Path) -> Result<Manifest, Failure> {
-    load_manifest(file).map_err(|error| {
-        let count = error.problems.len();
-        Failure::input(format!(
-            "{} is invalid ({count} problem{}):\n{error}",
-            file.display(),
-            if count == 1 { "" } else { "s" }
-        ))
+    read_manifest(file).map_err(|error| match error {
+        LoadError::Invalid(error) => {
+            let count = error.problems.len();
+            Failure::input(format!(
+                "{} is invalid ({count} problem{}):\n{error}",
+                file.display(),
+                if count == 1 { "" } else { "s" }
+            ))
+        }
+        // Cannot read the file (`LoadError::Io`): one line, no position.
+        other => Failure::input(other.to_string()),
     })
 }
 
