@@ -3,10 +3,12 @@
 //!
 //! cargo build --release && cargo run --release --features test-util --example bench -- all
 //! Scenarios: bringup, restart, adoption (with idle), scale, engine-restart
-//! (restarts the machine's dockerd), all. Only `all` rewrites BENCHMARKS.md;
-//! one scenario prints its rows.
+//! (restarts the machine's dockerd), unhealthy (unhealthy → running again,
+//! against an events client and an autoheal-style poller), ordered-bringup
+//! (50 units in 10 dependency chains of depth 5, against docker-compose),
+//! all. Only `all` rewrites BENCHMARKS.md; one scenario prints its rows.
 //! Options: --runs N (5), --restarts N (20), --engine-restarts N (8), --idle-seconds N (60),
-//! --units N (50, engine-restart).
+//! --units N (50, engine-restart), --rounds N (20, unhealthy: per contender).
 //! It installs nothing: it checks for the engine, the test image, the
 //! stevedore binary and docker-compose, and says how to get what is missing.
 
@@ -14,9 +16,11 @@ mod adoption;
 mod bringup;
 mod engine_restart;
 mod heap;
+mod ordered_bringup;
 mod report;
 mod restart;
 mod scale;
+mod unhealthy;
 mod util;
 
 use std::time::Duration;
@@ -74,10 +78,12 @@ async fn main() {
         "adoption",
         "scale",
         "engine-restart",
+        "unhealthy",
+        "ordered-bringup",
     ];
     if !known.contains(&scenario.as_str()) {
         eprintln!(
-            "usage: bench [all|bringup|restart|adoption|scale|engine-restart] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N] [--units N]"
+            "usage: bench [all|bringup|restart|adoption|scale|engine-restart|unhealthy|ordered-bringup] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N] [--units N] [--rounds N]"
         );
         std::process::exit(2);
     }
@@ -105,6 +111,14 @@ async fn main() {
         eprintln!("bench: adoption and idle…");
         let idle = Duration::from_secs(option(&args, "--idle-seconds", 60) as u64);
         adoption::run(200, runs, idle, &mut rows).await;
+    }
+    if wants("unhealthy") {
+        eprintln!("bench: unhealthy → running again…");
+        unhealthy::run(option(&args, "--rounds", 20), runs, &mut rows).await;
+    }
+    if wants("ordered-bringup") {
+        eprintln!("bench: ordered bring-up…");
+        ordered_bringup::run(runs, &mut rows).await;
     }
     if wants("engine-restart") {
         eprintln!("bench: engine restart (restarts dockerd)…");
