@@ -86,13 +86,17 @@ async fn a_dependent_added_first_waits_and_starts_only_once_its_dependency_is_he
         waiting.reason.as_deref(),
         Some("db (healthy): db is not declared yet")
     );
-    assert!(engine.container("ns--web").is_none(), "nothing created yet");
+    assert_eq!(
+        starts(&engine, "web"),
+        0,
+        "created while it waits, not started"
+    );
     sup.add(checked("db")).await.unwrap();
     event_where(&mut events, "web", |e| {
         e.reason.as_deref() == Some("db (healthy): db is starting")
     })
     .await;
-    assert!(engine.container("ns--web").is_none());
+    assert_eq!(starts(&engine, "web"), 0);
     engine.set_health("ns--db", Health::Healthy);
     event_where(&mut events, "web", |e| e.state == UnitState::Running).await;
 }

@@ -224,9 +224,9 @@ async fn a_job_that_exits_0_gates_its_dependent_and_one_that_exits_1_leaves_it_w
     let stuck = stuck.unwrap();
     assert_eq!(stuck.state, UnitState::Waiting);
     assert_eq!(
-        docker(&["ps", "-aq", "--filter", "name=t-deps-completed--stuck"]),
-        "",
-        "no container for a unit that waits"
+        inspect("t-deps-completed--stuck", "{{.State.Status}}"),
+        "created",
+        "a unit that waits has its container created, never started"
     );
 }
 

@@ -85,15 +85,10 @@ impl Machine {
     /// launches once they hold, and says what it waits for meanwhile.
     pub(super) fn on_dependencies(&mut self, readiness: Readiness, out: &mut Vec<Effect>) {
         self.deps = readiness;
-        if let Phase::WaitingForDeps { existing, .. } = self.phase.clone() {
+        if let Phase::WaitingForDeps { .. } = self.phase {
             match &self.deps {
-                Readiness::Ready => self.launch(super::Goal::Run, existing, out),
-                Readiness::Waiting(on) => {
-                    self.phase = Phase::WaitingForDeps {
-                        existing,
-                        on: on.clone(),
-                    }
-                }
+                Readiness::Ready => self.launch(super::Goal::Run, Existing::Reuse, out),
+                Readiness::Waiting(on) => self.phase = Phase::WaitingForDeps { on: on.clone() },
             }
         }
     }
@@ -112,17 +107,14 @@ impl Machine {
         }
     }
 
-    /// Whether a launch towards a running container must wait first; if so
-    /// the unit enters `waiting` (and an add or a start waiting for an
-    /// answer is told it is accepted).
-    pub(super) fn waits_for_deps(&mut self, existing: Existing, out: &mut Vec<Effect>) -> bool {
+    /// Whether the start of a container must wait for the dependencies; if
+    /// so the unit enters `waiting` with its container created (and an add
+    /// or a start waiting for an answer is told it is accepted).
+    pub(super) fn waits_for_deps(&mut self, out: &mut Vec<Effect>) -> bool {
         let Readiness::Waiting(on) = &self.deps else {
             return false;
         };
-        self.phase = Phase::WaitingForDeps {
-            existing,
-            on: on.clone(),
-        };
+        self.phase = Phase::WaitingForDeps { on: on.clone() };
         out.push(Effect::Answer(Ok(())));
         true
     }

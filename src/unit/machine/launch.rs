@@ -11,9 +11,6 @@ impl Machine {
     /// Starts a launch towards `goal`, doing with an existing container what
     /// `existing` says (no container: one is created).
     pub(super) fn launch(&mut self, goal: Goal, existing: Existing, out: &mut Vec<Effect>) {
-        if goal == Goal::Run && self.waits_for_deps(existing, out) {
-            return;
-        }
         let (step, work) = match (self.container.clone(), existing, goal) {
             (Some(id), Existing::Replace, _) => (
                 Step::RemovingOld {

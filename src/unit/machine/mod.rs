@@ -208,7 +208,7 @@ impl Machine {
                 ..
             } => (UnitState::Stopping, reason(why)),
             Phase::Stopping { .. } | Phase::Removing => (UnitState::Stopping, None),
-            Phase::WaitingForDeps { on, .. } => (UnitState::Waiting, reason(on)),
+            Phase::WaitingForDeps { on } => (UnitState::Waiting, reason(on)),
             Phase::BackingOff { reason: why, .. } => (UnitState::BackingOff, reason(why)),
             Phase::WaitingForEngine { error, .. } => (UnitState::WaitingForEngine, reason(error)),
             Phase::Exited { reason: why } => (UnitState::Exited, reason(why)),
@@ -264,6 +264,12 @@ impl Machine {
     /// Asks for a start of `id`; events of the container from this moment
     /// on belong to the new run.
     fn start(&mut self, id: String, goal: Goal, out: &mut Vec<Effect>) {
+        // The container is made (or kept) while the dependencies are not
+        // ready, as compose creates before it starts in order: once they
+        // are, only the start is left.
+        if self.waits_for_deps(out) {
+            return;
+        }
         self.start_asked_nanos = self.step_nanos;
         self.phase = Phase::Launching {
             step: Step::Starting(id.clone()),

@@ -322,11 +322,9 @@ pub enum Phase {
         /// Why it restarts.
         reason: String,
     },
-    /// Its dependencies do not meet their conditions yet; it launches the
-    /// moment they do.
+    /// Its dependencies do not meet their conditions yet; its container is
+    /// created, and started the moment they do.
     WaitingForDeps {
-        /// What the launch does with an existing container.
-        existing: Existing,
         /// What it waits for, in words.
         on: String,
     },

@@ -205,14 +205,19 @@ async fn a_unit_whose_dependencies_wait_enters_waiting_says_why_and_answers() {
     let mut h = Harness::new(RestartPolicy::Always);
     assert!(h.step(waiting("db (healthy): db is starting")).is_empty());
     let begin = h.step(Input::Begin(None));
-    assert!(engine_work(&begin).is_empty());
-    assert_eq!(published(&begin), [UnitState::Waiting]);
+    assert!(
+        matches!(engine_work(&begin)[..], [Work::Create(_)]),
+        "created while it waits, as compose creates before it starts"
+    );
+    let created = h.step(created("c1"));
+    assert!(engine_work(&created).is_empty(), "not started");
+    assert_eq!(published(&created), [UnitState::Waiting]);
     assert_eq!(
-        reasons(&begin),
+        reasons(&created),
         [Some("db (healthy): db is starting".to_string())]
     );
     assert!(
-        begin.contains(&Effect::Answer(Ok(()))),
+        created.contains(&Effect::Answer(Ok(()))),
         "an add is accepted"
     );
     let changed = h.step(waiting("db (healthy): db is unhealthy"));
@@ -221,7 +226,11 @@ async fn a_unit_whose_dependencies_wait_enters_waiting_says_why_and_answers() {
         [Some("db (healthy): db is unhealthy".to_string())]
     );
     let ready = h.step(Input::Dependencies(Readiness::Ready));
-    assert!(matches!(engine_work(&ready)[..], [Work::Create(_)]));
+    assert_eq!(
+        engine_work(&ready),
+        [&Work::Start("c1".into())],
+        "only the start is left"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -270,6 +279,8 @@ async fn a_waiting_unit_stops_by_hand_shuts_down_and_can_be_started_outside() {
         let mut h = Harness::new(RestartPolicy::Always);
         h.step(waiting("db (started): db is creating"));
         h.step(Input::Begin(None));
+        h.step(created("c1"));
+        assert_eq!(h.state(), UnitState::Waiting);
         h
     };
     let mut h = waiting_unit();
