@@ -184,3 +184,112 @@ pub fn ps_when(
     }
     panic!("ps never settled: {:?}", ps(namespace));
 }
+
+/// Runs `stevedore ARGS` to completion with `env` added to its environment
+/// (an empty value removes the variable).
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(binary());
+    command.args(args);
+    for (name, value) in env {
+        if value.is_empty() {
+            command.env_remove(name);
+        } else {
+            command.env(name, value);
+        }
+    }
+    command.output().expect("the binary runs")
+}
+
+impl Up {
+    /// Starts `stevedore up -f FILE EXTRA…` with `env` added to its
+    /// environment (an empty value removes the variable).
+    pub fn start_env(file: &Path, extra: &[&str], env: &[(&str, &str)]) -> Up {
+        let mut command = Command::new(binary());
+        command.arg("up").arg("-f").arg(file).args(extra);
+        for (name, value) in env {
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
+        }
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("up starts");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Up {
+            child,
+            lines,
+            seen: Vec::new(),
+            from: 0,
+        }
+    }
+}
+
+/// Whether `text` is an RFC 3339 time with a UTC offset:
+/// `2026-12-01T10:44:44Z`, `2026-12-01T10:44:44.123Z`, `…+02:00`.
+pub fn is_rfc3339(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes.len() >= range.end && bytes[range].iter().all(u8::is_ascii_digit)
+    };
+    let shape = digits(0..4)
+        && bytes.get(4) == Some(&b'-')
+        && digits(5..7)
+        && bytes.get(7) == Some(&b'-')
+        && digits(8..10)
+        && bytes.get(10) == Some(&b'T')
+        && digits(11..13)
+        && bytes.get(13) == Some(&b':')
+        && digits(14..16)
+        && bytes.get(16) == Some(&b':')
+        && digits(17..19);
+    if !shape {
+        return false;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let count = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if count == 0 {
+            return false;
+        }
+        rest = &fraction[count..];
+    }
+    match rest.as_bytes() {
+        [b'Z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// Runs `command` (a shell command line) on a pseudo-terminal with
+/// `script(1)`, and returns what it printed there; `None` (with a message)
+/// where `script` is missing.
+pub fn on_a_terminal(command: &str, env: &[(&str, &str)]) -> Option<String> {
+    let mut script = Command::new("script");
+    script.args(["-q", "-e", "-c", command, "/dev/null"]);
+    for (name, value) in env {
+        if value.is_empty() {
+            script.env_remove(name);
+        } else {
+            script.env(name, value);
+        }
+    }
+    match script.stdin(Stdio::null()).output() {
+        Ok(output) => Some(String::from_utf8_lossy(&output.stdout).into_owned()),
+        Err(error) => {
+            eprintln!("SKIPPED: script(1) does not run ({error}); install util-linux");
+            None
+        }
+    }
+}

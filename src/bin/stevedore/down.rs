@@ -15,11 +15,12 @@ use stevedore::registry::stop_in_order;
 use stevedore::spec::Dependencies;
 use stevedore::spec::graph::stop_order;
 
+use crate::engine::Address;
 use crate::{Failure, engine};
 
 /// Takes the namespace down; doing it twice is fine.
-pub async fn run(host: Option<&str>, namespace: &str, take_over: bool) -> Result<(), Failure> {
-    let gateway = engine::gateway(host).await?;
+pub async fn run(address: &Address, namespace: &str, take_over: bool) -> Result<(), Failure> {
+    let gateway = engine::gateway(address).await?;
     // Holding the lease keeps a running `up` from restarting what we remove.
     let lease = Lease::acquire(&gateway, namespace, take_over)
         .await

@@ -1,40 +1,62 @@
 //! `stevedore ps`: the namespace's units straight from the engine, with or
-//! without a running `up`.
+//! without a running `up`: one row per unit, with the host ports the
+//! engine assigned.
 
 use actix::Addr;
+use bollard::models::{ContainerInspectResponse, PortMap};
 use serde_json::{Value, json};
-use stevedore::engine::ContainerSnapshot;
-use stevedore::gateway::Gateway;
+use stevedore::PortMapping;
+use stevedore::engine::mapping::{ContainerDetails, container_details};
+use stevedore::engine::{ContainerSnapshot, EngineError};
+use stevedore::gateway::{Gateway, InspectContainer, InspectImage};
 use stevedore::labels;
 use stevedore::record::read_phases;
-use stevedore::registry::{ImageCache, describe_container};
+use stevedore::registry::ImageCache;
 
+use crate::engine::Address;
+use crate::ps_print::{Shape, print};
 use crate::{Failure, engine};
 
-/// Prints the namespace's units as a table or JSON.
-pub async fn run(host: Option<&str>, namespace: &str, as_json: bool) -> Result<(), Failure> {
-    let gateway = engine::gateway(host).await?;
+/// The keys of each `--json` object, which `--format` templates name.
+pub const KEYS: [&str; 17] = [
+    "name",
+    "container",
+    "id",
+    "state",
+    "status",
+    "image",
+    "command",
+    "env",
+    "ports",
+    "volumes",
+    "memory",
+    "cpu_shares",
+    "restart",
+    "restart_count",
+    "last_exit_code",
+    "phase",
+    "health",
+];
+
+/// Prints the namespace's units in `shape`.
+pub async fn run(address: &Address, namespace: &str, shape: &Shape) -> Result<(), Failure> {
+    let gateway = engine::gateway(address).await?;
     let rows = rows(&gateway, namespace).await?;
-    if as_json {
-        let objects = rows.into_iter().map(|row| row.json).collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&Value::Array(objects)).expect("JSON values print")
-        );
-    } else {
-        print_table(&rows);
-    }
+    print(&rows, shape);
     Ok(())
 }
 
 /// One unit container as `ps` shows it.
 pub struct Row {
-    /// The object `--json` prints.
+    /// The object `--json` prints (its keys are [`KEYS`]).
     pub json: Value,
     /// Why it last restarted, for the table.
     pub last_restart_reason: Option<String>,
     /// Why a unit with no container has none (the record's reason), for the table.
     pub reason: Option<String>,
+    /// The table's PORTS: each binding the engine made
+    /// (`0.0.0.0:32768->8081/tcp`), else each declared mapping.
+    pub ports: Vec<String>,
 }
 
 /// One row per unit, sorted by unit name: each container of the namespace,
@@ -45,12 +67,14 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, 
     let mut images = ImageCache::new();
     let mut rows = Vec::new();
     for snapshot in listed {
-        let Some(details) = describe_container(gateway, snapshot.id.clone(), &mut images)
-            .await
-            .map_err(Failure::runtime)?
-        else {
+        let Some((details, assigned)) = inspect(gateway, &snapshot.id, &mut images).await? else {
             continue; // removed between the list and the inspect
         };
+        let bound: Vec<Vec<(String, u16)>> = details
+            .ports
+            .iter()
+            .map(|mapping| bindings(&assigned, mapping))
+            .collect();
         let unit = unit_name(&snapshot);
         let carried = labels::carried_state(&snapshot.labels);
         let restart = labels::stored_spec(&snapshot.labels).map(|spec| spec.restart.to_string());
@@ -79,9 +103,14 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, 
             "image": details.image,
             "command": details.command,
             "env": details.env,
-            "ports": details.ports.iter().map(|p| json!({
+            // As declared, but with the port the engine picked for an
+            // `external` of 0 once it has picked one.
+            "ports": details.ports.iter().zip(&bound).map(|(p, bound)| json!({
                 "internal": p.internal,
-                "external": p.external,
+                "external": match bound.first() {
+                    Some((_, port)) if p.external == 0 => *port,
+                    _ => p.external,
+                },
                 "protocol": p.protocol.to_string(),
                 "host_ip": p.host_ip,
             })).collect::<Vec<_>>(),
@@ -98,10 +127,18 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, 
             "phase": phase,
             "health": details.health,
         });
+        // By container port, so that the table reads the same every time.
+        let mut published: Vec<_> = details.ports.iter().zip(&bound).collect();
+        published.sort_by_key(|(m, _)| (m.internal, m.protocol.to_string(), m.host_ip.clone()));
+        let ports = published
+            .into_iter()
+            .flat_map(|(mapping, bound)| port_texts(mapping, bound))
+            .collect();
         rows.push(Row {
             json,
             last_restart_reason,
             reason: None,
+            ports,
         });
     }
     // Units the record knows that have no container: waiting for their
@@ -136,6 +173,7 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, 
             json,
             last_restart_reason: record.last_restart_reason.clone(),
             reason: record.reason.clone(),
+            ports: Vec::new(),
         });
     }
     rows.sort_by(|a, b| a.json["name"].as_str().cmp(&b.json["name"].as_str()));
@@ -150,55 +188,142 @@ fn unit_name(snapshot: &ContainerSnapshot) -> String {
         .unwrap_or_else(|| snapshot.name.clone())
 }
 
-fn print_table(rows: &[Row]) {
-    println!(
-        "{:<20} {:<14} {:<20} {:<12} {:<16} {:<24} PORTS",
-        "NAME", "CONTAINER ID", "STATUS", "PHASE", "RESTARTS", "IMAGE"
-    );
-    for Row {
-        json: row,
-        last_restart_reason,
-        reason,
-    } in rows
+/// The container's details, and the host ports the engine bound for it
+/// (`NetworkSettings.Ports`, which the details leave out); `None` when the
+/// container is gone.
+async fn inspect(
+    gateway: &Addr<Gateway>,
+    id: &str,
+    images: &mut ImageCache,
+) -> Result<Option<(ContainerDetails, PortMap)>, Failure> {
+    let id = id.to_string();
+    let inspect: ContainerInspectResponse = match gateway
+        .send(InspectContainer { id })
+        .await
+        .map_err(Failure::runtime)?
     {
-        let ports: Vec<String> = row["ports"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| {
-                let ip = p["host_ip"].as_str().unwrap_or("0.0.0.0");
-                format!(
-                    "{ip}:{}->{}/{}",
-                    p["external"],
-                    p["internal"],
-                    p["protocol"].as_str().unwrap_or("tcp")
-                )
+        Ok(inspect) => inspect,
+        Err(EngineError::ContainerNotFound(_)) => return Ok(None),
+        Err(error) => return Err(Failure::runtime(error)),
+    };
+    let image_id = inspect.image.clone().unwrap_or_default();
+    if !images.contains_key(&image_id) {
+        let image = InspectImage {
+            image: image_id.clone(),
+        };
+        let image = gateway.send(image).await.map_err(Failure::runtime)?;
+        images.insert(image_id.clone(), image.ok());
+    }
+    let details = container_details(&inspect, images[&image_id].as_ref());
+    let assigned = inspect
+        .network_settings
+        .and_then(|settings| settings.ports)
+        .unwrap_or_default();
+    Ok(Some((details, assigned)))
+}
+
+/// The host addresses and ports the engine bound for `mapping`: two for a
+/// mapping on every address (`0.0.0.0` and `::`), none while the container
+/// does not run.
+fn bindings(assigned: &PortMap, mapping: &PortMapping) -> Vec<(String, u16)> {
+    let key = format!("{}/{}", mapping.internal, mapping.protocol);
+    let bound = assigned.get(&key).and_then(Option::as_ref);
+    bound
+        .into_iter()
+        .flatten()
+        .filter_map(|binding| {
+            let port = binding.host_port.as_deref()?.parse::<u16>().ok()?;
+            Some((binding.host_ip.clone().unwrap_or_default(), port))
+        })
+        .filter(|(ip, port)| {
+            (mapping.external == 0 || *port == mapping.external)
+                && mapping.host_ip.as_ref().is_none_or(|wanted| wanted == ip)
+        })
+        .collect()
+}
+
+/// How the table shows `mapping`: as the engine bound it, else as declared
+/// (a port the engine is to pick shows without a host side, as in docker ps).
+fn port_texts(mapping: &PortMapping, bound: &[(String, u16)]) -> Vec<String> {
+    let to = format!("{}/{}", mapping.internal, mapping.protocol);
+    if bound.is_empty() {
+        return vec![match (mapping.external, &mapping.host_ip) {
+            (0, _) => to,
+            (port, ip) => format!("{}:{port}->{to}", host(ip.as_deref().unwrap_or(""))),
+        }];
+    }
+    bound
+        .iter()
+        .map(|(ip, port)| format!("{}:{port}->{to}", host(ip)))
+        .collect()
+}
+
+/// An address as it stands before `:port`: IPv6 in brackets.
+fn host(ip: &str) -> String {
+    match ip {
+        "" => "0.0.0.0".to_string(),
+        ip if ip.contains(':') => format!("[{ip}]"),
+        ip => ip.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::PortBinding;
+    use stevedore::spec::text::parse_port;
+
+    fn engine_bound(key: &str, bindings: &[(&str, &str)]) -> PortMap {
+        let bindings = bindings
+            .iter()
+            .map(|(ip, port)| PortBinding {
+                host_ip: Some(ip.to_string()),
+                host_port: Some(port.to_string()),
             })
             .collect();
-        let id = row["id"].as_str().unwrap_or_default();
-        // As `docker ps` shows it: "running (healthy)".
-        let status = match row["health"].as_str() {
-            // A unit with no container: why (the record's reason).
-            None if row["id"].is_null() => match reason {
-                Some(reason) => format!("not created ({reason})"),
-                None => "not created".to_string(),
-            },
-            Some(health) => format!("{} ({health})", row["status"].as_str().unwrap_or_default()),
-            None => row["status"].as_str().unwrap_or_default().to_string(),
-        };
-        let restarts = match (row["restart_count"].as_u64(), last_restart_reason) {
-            (Some(count), Some(reason)) if count > 0 => format!("{count} ({reason})"),
-            _ => row["restart_count"].to_string(),
-        };
-        println!(
-            "{:<20} {:<14} {:<20} {:<12} {:<16} {:<24} {}",
-            row["name"].as_str().unwrap_or_default(),
-            &id[..id.len().min(12)],
-            status,
-            row["phase"].as_str().unwrap_or_default(),
-            restarts,
-            row["image"].as_str().unwrap_or_default(),
-            ports.join(", ")
+        PortMap::from([(key.to_string(), Some(bindings))])
+    }
+
+    fn texts(declared: &str, assigned: &PortMap) -> Vec<String> {
+        let mapping = parse_port(declared).unwrap();
+        port_texts(&mapping, &bindings(assigned, &mapping))
+    }
+
+    #[test]
+    fn a_port_the_engine_picked_shows_as_it_was_bound_on_each_address() {
+        let assigned = engine_bound("8081/tcp", &[("0.0.0.0", "32768"), ("::", "32768")]);
+        assert_eq!(
+            texts("8081", &assigned),
+            ["0.0.0.0:32768->8081/tcp", "[::]:32768->8081/tcp"]
         );
+    }
+
+    #[test]
+    fn an_ipv6_host_address_is_bracketed() {
+        let assigned = engine_bound("80/tcp", &[("::1", "8080")]);
+        assert_eq!(texts("[::1]:8080:80", &assigned), ["[::1]:8080->80/tcp"]);
+        assert_eq!(
+            texts("[::1]:8080:80", &PortMap::new()),
+            ["[::1]:8080->80/tcp"]
+        );
+    }
+
+    #[test]
+    fn without_bindings_the_declared_mapping_shows() {
+        assert_eq!(texts("8081", &PortMap::new()), ["8081/tcp"]);
+        assert_eq!(
+            texts("9000:53/udp", &PortMap::new()),
+            ["0.0.0.0:9000->53/udp"]
+        );
+    }
+
+    #[test]
+    fn bindings_of_another_mapping_of_the_same_container_port_are_not_taken() {
+        let assigned = engine_bound("80/tcp", &[("127.0.0.1", "8080"), ("0.0.0.0", "8081")]);
+        assert_eq!(
+            texts("127.0.0.1:8080:80", &assigned),
+            ["127.0.0.1:8080->80/tcp"]
+        );
+        assert_eq!(texts("8081:80", &assigned), ["0.0.0.0:8081->80/tcp"]);
     }
 }

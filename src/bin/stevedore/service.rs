@@ -9,7 +9,7 @@ use stevedore::manifest::Manifest;
 use stevedore::spec::Dependencies;
 use stevedore::spec::graph::stop_order;
 
-use crate::{Failure, OnExit, output};
+use crate::{Failure, OnExit, args};
 
 /// How long systemd waits for the watchdog ping before it restarts `up`.
 const WATCHDOG: Duration = Duration::from_secs(30);
@@ -18,7 +18,7 @@ const STOP_MARGIN: Duration = Duration::from_secs(30);
 
 /// Prints the unit for the manifest at `file`.
 pub fn print(file: &Path, on_exit: OnExit) -> Result<(), Failure> {
-    let manifest = output::load(file)?;
+    let manifest = args::load(file)?;
     let file = std::fs::canonicalize(file)
         .map_err(|error| Failure::input(format!("cannot read {}: {error}", file.display())))?;
     let binary = std::env::current_exe().map_err(Failure::runtime)?;

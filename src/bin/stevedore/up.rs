@@ -14,8 +14,10 @@ use stevedore::{
 };
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::engine::Address;
 use crate::notify::{Notifier, describe, summary};
-use crate::{Failure, LogFormat, OnExit, engine, output};
+use crate::output::{Line, event_line, failure_line};
+use crate::{Failure, OnExit, args, engine};
 
 /// The options of `up`.
 pub struct Options {
@@ -24,11 +26,10 @@ pub struct Options {
     pub on_exit: OnExit,
     pub remove_orphans: bool,
     pub take_over: bool,
-    pub log_format: LogFormat,
 }
 
 fn load(options: &Options) -> Result<Manifest, Failure> {
-    let mut manifest = output::load(&options.file)?;
+    let mut manifest = args::load(&options.file)?;
     if let Some(namespace) = &options.namespace {
         manifest.namespace = namespace.clone();
     }
@@ -36,26 +37,28 @@ fn load(options: &Options) -> Result<Manifest, Failure> {
 }
 
 /// Runs `up` until SIGINT or SIGTERM.
-pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
+pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
     // Signals are ours from the start, so none kills us mid-bring-up.
     let mut interrupt = signal(SignalKind::interrupt()).map_err(Failure::runtime)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(Failure::runtime)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(Failure::runtime)?;
 
     let mut manifest = load(&options)?;
-    let gateway = engine::gateway(host).await?;
+    let gateway = engine::gateway(address).await?;
     let lease = Lease::acquire(&gateway, &manifest.namespace, options.take_over)
         .await
         .map_err(Failure::runtime)?;
     if let Some(previous) = &lease.replaced {
-        eprintln!(
-            "stevedore: took over the lease of namespace {} from {previous}",
-            manifest.namespace
-        );
+        let namespace = &manifest.namespace;
+        Line::warn(format!(
+            "took over the lease of namespace {namespace} from {previous}"
+        ))
+        .with("namespace", namespace.clone())
+        .with("previous", previous.to_string())
+        .emit();
     }
     let notifier = Notifier::from_env();
     let printer = EventPrinter {
-        format: options.log_format,
         notifier,
         states: BTreeMap::new(),
     }
@@ -73,18 +76,21 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
         })?;
 
     for name in &supervisor.adopted().adopted {
-        eprintln!("stevedore: adopted {name}");
+        Line::info(format!("adopted {name}"))
+            .with("unit", name.clone())
+            .emit();
     }
     for (container, why) in &supervisor.adopted().skipped {
-        eprintln!("stevedore: left {container} alone: {why}");
+        Line::warn(format!("left {container} alone: {why}"))
+            .with("container", container.clone())
+            .with("reason", why.clone())
+            .emit();
     }
 
     if let Err(failure) = preflight(&supervisor, &manifest).await {
         // Nothing was created: adoption only took over what already ran.
         supervisor.shutdown(ShutdownMode::Leave).await;
-        if let Err(error) = lease.release().await {
-            eprintln!("stevedore: could not release the lease: {error}");
-        }
+        release(lease).await;
         return Err(failure);
     }
     apply(&supervisor, &manifest.units, &[], options.remove_orphans).await;
@@ -105,21 +111,23 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
             _ = interrupt.recv() => break options.on_exit,
             _ = terminate.recv() => break options.on_exit,
             _ = hangup.recv() => match load(&options) {
-                Ok(reloaded) if reloaded.namespace != manifest.namespace => eprintln!(
-                    "stevedore: reload refused: the namespace changed from {} to {}; restart up to move",
+                Ok(reloaded) if reloaded.namespace != manifest.namespace => Line::error(format!(
+                    "reload refused: the namespace changed from {} to {}; restart up to move",
                     manifest.namespace, reloaded.namespace
-                ),
-                Ok(reloaded) if let Err(failure) = preflight(&supervisor, &reloaded).await => eprintln!(
-                    "stevedore: reload refused, the running set is kept: {}", failure_text(&failure)
-                ),
+                ))
+                .emit(),
+                Ok(reloaded) if let Err(failure) = preflight(&supervisor, &reloaded).await => {
+                    refused(&failure)
+                }
                 Ok(reloaded) => {
-                    eprintln!("stevedore: reloading {}", options.file.display());
+                    let file = options.file.display().to_string();
+                    Line::info(format!("reloading {file}")).with("file", file).emit();
                     notifier.reloading();
                     apply(&supervisor, &reloaded.units, &manifest.units, options.remove_orphans).await;
                     manifest = reloaded;
                     notifier.ready(&summary(&supervisor).await);
                 }
-                Err(failure) => eprintln!("stevedore: reload refused, the running set is kept: {}", failure_text(&failure)),
+                Err(failure) => refused(&failure),
             },
         }
     };
@@ -128,28 +136,36 @@ pub async fn run(host: Option<&str>, options: Options) -> Result<(), Failure> {
         OnExit::Leave => ShutdownMode::Leave,
         OnExit::Stop => ShutdownMode::Stop,
     };
-    eprintln!(
-        "stevedore: shutting down ({})",
-        if mode == OnExit::Stop {
-            "stopping units"
-        } else {
-            "leaving units running"
-        }
-    );
+    let how = if mode == OnExit::Stop {
+        "stopping units"
+    } else {
+        "leaving units running"
+    };
+    Line::info(format!("shutting down ({how})")).emit();
     tokio::select! {
         _ = supervisor.shutdown(shutdown_mode) => {}
-        _ = interrupt.recv() => eprintln!("stevedore: second interrupt: not waiting for units to stop"),
+        _ = interrupt.recv() => Line::warn("second interrupt: not waiting for units to stop").emit(),
     }
-    if let Err(error) = lease.release().await {
-        eprintln!("stevedore: could not release the lease: {error}");
-    }
+    release(lease).await;
     Ok(())
+}
+
+async fn release(lease: Lease) {
+    if let Err(error) = lease.release().await {
+        Line::warn(format!("could not release the lease: {error}")).emit();
+    }
+}
+
+/// A reload that is not applied: the failure, its problems listed.
+fn refused(failure: &Failure) {
+    let mut line = failure_line(failure);
+    line.message = format!("reload refused, the running set is kept: {}", line.message);
+    line.emit();
 }
 
 /// Prints one line per unit event on stderr, and keeps the service
 /// manager's one-line status current.
 struct EventPrinter {
-    format: LogFormat,
     notifier: Notifier,
     /// Each unit's last state.
     states: BTreeMap<String, UnitState>,
@@ -162,7 +178,7 @@ impl Actor for EventPrinter {
 impl Handler<UnitEvent> for EventPrinter {
     type Result = ();
     fn handle(&mut self, event: UnitEvent, _: &mut Context<Self>) {
-        eprintln!("{}", output::event_line(&event, self.format));
+        event_line(&event).emit();
         if event.state == UnitState::Removed {
             self.states.remove(&event.unit);
         } else {
@@ -171,10 +187,6 @@ impl Handler<UnitEvent> for EventPrinter {
         self.notifier
             .status(&describe(self.states.values().copied()));
     }
-}
-
-fn failure_text(failure: &Failure) -> &str {
-    &failure.message
 }
 
 /// What only the engine can tell of a manifest (its API version, the
@@ -186,7 +198,7 @@ async fn preflight(supervisor: &SupervisorHandle, manifest: &Manifest) -> Result
         return Ok(());
     }
     let count = problems.len();
-    let lines: Vec<String> = problems
+    let lines = problems
         .into_iter()
         .map(|found| {
             manifest
@@ -194,12 +206,12 @@ async fn preflight(supervisor: &SupervisorHandle, manifest: &Manifest) -> Result
                 .to_string()
         })
         .collect();
-    Err(Failure::input(format!(
-        "{} is invalid for this engine ({count} problem{}):\n{}",
+    let message = format!(
+        "{} is invalid for this engine ({count} problem{}):",
         manifest.file,
         if count == 1 { "" } else { "s" },
-        lines.join("\n")
-    )))
+    );
+    Err(Failure::input(message).with_problems(lines))
 }
 
 /// Brings the supervisor to `desired`: adds what is missing, updates what
@@ -215,7 +227,7 @@ async fn apply(
     let existing: BTreeSet<String> = match supervisor.list().await {
         Ok(units) => units.into_iter().map(|unit| unit.name).collect(),
         Err(error) => {
-            eprintln!("stevedore: cannot list units: {error}");
+            Line::error(format!("cannot list units: {error}")).emit();
             return;
         }
     };
@@ -234,7 +246,7 @@ async fn apply(
     });
     for (name, result) in join_all(changes).await {
         if let Err(error) = result {
-            eprintln!("stevedore: unit {name}: {error}");
+            unit_error(&name, &error);
         }
     }
     for name in existing
@@ -243,12 +255,21 @@ async fn apply(
     {
         if remove_orphans || declared_before.contains(name.as_str()) {
             if let Err(error) = supervisor.remove(name).await {
-                eprintln!("stevedore: unit {name}: {error}");
+                unit_error(name, &error);
             }
         } else {
-            eprintln!(
-                "stevedore: orphan {name}: not in the manifest (--remove-orphans removes it)"
-            );
+            Line::warn(format!(
+                "orphan {name}: not in the manifest (--remove-orphans removes it)"
+            ))
+            .with("unit", name.clone())
+            .emit();
         }
     }
+}
+
+fn unit_error(name: &str, error: &dyn std::fmt::Display) {
+    Line::error(format!("unit {name}: {error}"))
+        .with("unit", name)
+        .with("error", error.to_string())
+        .emit();
 }

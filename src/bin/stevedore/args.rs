@@ -1,0 +1,60 @@
+//! The values a command reads before it contacts the engine: the manifest,
+//! and the namespace of `-n`, checked as a manifest's would be.
+
+use std::path::Path;
+
+use stevedore::manifest::{LoadError, Manifest, read_manifest};
+use stevedore::spec::validate::is_valid_name;
+
+use crate::Failure;
+
+/// Loads a manifest; every problem is listed, and the failure exits 2. A
+/// file that cannot be read is one line with the system's words.
+pub fn load(file: &Path) -> Result<Manifest, Failure> {
+    read_manifest(file).map_err(|error| match error {
+        LoadError::Invalid(error) => {
+            let count = error.problems.len();
+            Failure::input(format!(
+                "{} is invalid ({count} problem{}):",
+                file.display(),
+                if count == 1 { "" } else { "s" }
+            ))
+            .with_problems(error.problems.iter().map(ToString::to_string).collect())
+        }
+        // Cannot read the file (`LoadError::Io`): one line, no position.
+        other => Failure::input(other.to_string()),
+    })
+}
+
+/// The namespace from `-n`, else from the manifest given with `-f`, else
+/// from `units.toml` in the current directory.
+pub fn namespace_of(namespace: Option<String>, file: Option<&Path>) -> Result<String, Failure> {
+    if let Some(namespace) = namespace {
+        check_namespace(&namespace)?;
+        return Ok(namespace);
+    }
+    let default = Path::new("units.toml");
+    match file {
+        Some(file) => Ok(load(file)?.namespace),
+        None if default.exists() => Ok(load(default)?.namespace),
+        None => Err(Failure::input(
+            "give the namespace with -n NAMESPACE or a manifest with -f FILE",
+        )),
+    }
+}
+
+/// Refuses a namespace that a manifest could not declare (exit 2): the
+/// engine would take most of them and the containers would be unreachable
+/// by name, or another namespace's.
+pub fn check_namespace(namespace: &str) -> Result<(), Failure> {
+    let problem = if !is_valid_name(namespace) {
+        "it must start with a letter or digit and contain only letters, digits, '_', '.' and '-'"
+    } else if namespace.contains("--") {
+        "\"--\" separates the namespace from the unit in container names"
+    } else {
+        return Ok(());
+    };
+    Err(Failure::input(format!(
+        "-n {namespace:?} is not a valid namespace: {problem}"
+    )))
+}
