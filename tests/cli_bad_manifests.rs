@@ -385,7 +385,15 @@ fn a_file_that_cannot_be_read_is_one_line_not_a_made_up_problem() {
             let output = run(&[command, "-f", &file]);
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert_eq!(output.status.code(), Some(2), "{file}: {stderr}");
-            assert_eq!(stderr, format!("stevedore: cannot read {file}: {said}\n"));
+            let message = format!("cannot read {file}: {said}");
+            if command == "up" {
+                // up's stderr is a log: its time, its level, the message.
+                let (time, rest) = stderr.split_once(' ').unwrap();
+                assert!(common::cli::is_rfc3339(time), "{stderr}");
+                assert_eq!(rest, format!("ERROR {message}\n"));
+            } else {
+                assert_eq!(stderr, format!("stevedore: {message}\n"));
+            }
         }
     }
 }

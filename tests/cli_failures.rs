@@ -27,7 +27,7 @@ command = ["sleep", "600"]
     let file = manifest("no-image", text);
     let mut up = Up::start(&file, &[]);
     up.wait_for(&[" ghost ", "failed", "stevedore-no-such-image:latest"]);
-    up.wait_for(&["stevedore: unit ghost:", "stevedore-no-such-image:latest"]);
+    up.wait_for(&["ERROR", "unit ghost:", "stevedore-no-such-image:latest"]);
     up.wait_running(&["fine"]);
     let rows = ps_when("t-cli-no-image", |rows| {
         rows.iter()
