@@ -119,3 +119,25 @@ fn a_missing_engine_socket_is_exit_1_naming_the_socket_and_the_os_error() {
         "stevedore: cannot reach the Docker engine at unix:///nonexistent/docker.sock: no such file or directory"
     );
 }
+
+#[test]
+fn output_to_a_reader_that_went_away_is_not_a_panic() {
+    // `stevedore ps --json | head -1` and the like: the pipe closes first.
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.toml");
+    for args in [
+        vec!["validate", "-f", demo],
+        vec!["service", "print", "-f", demo],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stevedore"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -239,12 +239,12 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
     match cli.command {
         Command::Validate { file } => {
             let manifest = args::load(&file)?;
-            println!(
-                "{}: valid, namespace {}, {} unit(s)",
+            output::stdout(&format!(
+                "{}: valid, namespace {}, {} unit(s)\n",
                 file.display(),
                 manifest.namespace,
                 manifest.units.len()
-            );
+            ));
             Ok(())
         }
         Command::Service {

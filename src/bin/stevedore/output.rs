@@ -11,6 +11,18 @@ use stevedore::{Health, UnitEvent, UnitState};
 
 use crate::{Failure, LogFormat};
 
+/// Writes `text` on stdout. A reader that went away (`ps --json | head`)
+/// is not an error: what it did not read is simply not written.
+pub fn stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if let Err(error) = written
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("stevedore: cannot write to stdout: {error}");
+    }
+}
+
 /// How lines are printed, fixed once at start.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::Failure;
 use crate::ps::{KEYS, Row};
+use crate::{Failure, output};
 
 /// What `ps` prints, chosen by its flags (checked before the engine).
 pub enum Shape {
@@ -38,19 +38,23 @@ pub fn print(rows: &[Row], shape: &Shape) {
         Shape::Json => {
             let objects = rows.iter().map(|row| row.json.clone()).collect();
             let text = serde_json::to_string_pretty(&Value::Array(objects));
-            println!("{}", text.expect("JSON values print"));
+            output::stdout(&format!("{}\n", text.expect("JSON values print")));
         }
         Shape::Names => {
-            for row in rows {
-                println!("{}", row.json["name"].as_str().unwrap_or_default());
-            }
+            let names: String = rows
+                .iter()
+                .map(|row| format!("{}\n", row.json["name"].as_str().unwrap_or_default()))
+                .collect();
+            output::stdout(&names);
         }
         Shape::Template(template) => {
-            for row in rows {
-                println!("{}", template.fill(&row.json));
-            }
+            let lines: String = rows
+                .iter()
+                .map(|row| format!("{}\n", template.fill(&row.json)))
+                .collect();
+            output::stdout(&lines);
         }
-        Shape::Table => print!("{}", table(rows)),
+        Shape::Table => output::stdout(&table(rows)),
     }
 }
 

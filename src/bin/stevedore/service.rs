@@ -22,7 +22,7 @@ pub fn print(file: &Path, on_exit: OnExit) -> Result<(), Failure> {
     let file = std::fs::canonicalize(file)
         .map_err(|error| Failure::input(format!("cannot read {}: {error}", file.display())))?;
     let binary = std::env::current_exe().map_err(Failure::runtime)?;
-    print!("{}", unit_file(&manifest, &file, &binary, on_exit));
+    crate::output::stdout(&unit_file(&manifest, &file, &binary, on_exit));
     Ok(())
 }
 
