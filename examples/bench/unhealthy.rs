@@ -9,9 +9,12 @@
 //! `health=unhealthy` every 5 s. Each round makes the check fail with an
 //! exec of `rm -f /tmp/ok` once the container is healthy and has run past the
 //! default backoff's `reset_after` (so each of stevedore's restarts is a first
-//! one), plus a random 0–5 s, so the watcher's poll phase is uniform.
+//! one), then at a phase of the watcher's poll cycle that each round has to
+//! itself (evenly spread over all rounds), so its figure is what polling
+//! costs on average rather than a random draw.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bollard::Docker;
@@ -100,10 +103,32 @@ fn break_check(name: &str) {
 /// One round on the container `name`, which started at `started`: once it
 /// is healthy and has run long enough, its check fails; the gap from its
 /// unhealthy event to its next start (which starts the next round).
-async fn round(events: &mut Events, name: &str, started: &mut Instant) -> Option<Duration> {
+async fn round(
+    events: &mut Events,
+    name: &str,
+    started: &mut Instant,
+    phase: Duration,
+    polls: Option<&PollClock>,
+) -> Option<Duration> {
     next(events, name, "health_status: healthy").await?;
-    let phase = Duration::from_secs_f64(rand::random_range(0.0..POLL_EVERY.as_secs_f64()));
-    sleep((*started + SETTLE + phase).saturating_duration_since(Instant::now())).await;
+    sleep((*started + SETTLE).saturating_duration_since(Instant::now())).await;
+    // Against the watcher, fail at `phase` into its poll cycle, so that the
+    // rounds sample the cycle evenly (what polling costs on average) rather
+    // than at random; the others just wait as long.
+    let wait = match polls.and_then(PollClock::last) {
+        Some(last) => {
+            let into =
+                Instant::now().saturating_duration_since(last).as_nanos() % POLL_EVERY.as_nanos();
+            let into = Duration::from_nanos(into as u64);
+            if phase >= into {
+                phase - into
+            } else {
+                POLL_EVERY - into + phase
+            }
+        }
+        None => phase,
+    };
+    sleep(wait).await;
     break_check(name);
     let unhealthy = next(events, name, "health_status: unhealthy").await?;
     let start = next(events, name, "start").await?;
@@ -111,14 +136,33 @@ async fn round(events: &mut Events, name: &str, started: &mut Instant) -> Option
     Some(Duration::from_nanos((start - unhealthy).max(0) as u64))
 }
 
-/// `rounds` gaps of the container `name`, whose contender is already at
-/// work; `events` was subscribed before its first start.
-async fn measure(events: &mut Events, name: &str, rounds: usize) -> Vec<Duration> {
+/// When the autoheal-style watcher last listed, shared with the rounds.
+#[derive(Clone, Default)]
+struct PollClock(Arc<Mutex<Option<Instant>>>);
+
+impl PollClock {
+    fn polled(&self) {
+        *self.0.lock().unwrap() = Some(Instant::now());
+    }
+
+    fn last(&self) -> Option<Instant> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// One gap per phase of `phases` on the container `name`, whose contender
+/// is already at work; `events` was subscribed before its first start.
+async fn measure(
+    events: &mut Events,
+    name: &str,
+    phases: &[Duration],
+    polls: Option<&PollClock>,
+) -> Vec<Duration> {
     let mut out = Vec::new();
     if next(events, name, "start").await.is_some() {
         let mut started = Instant::now();
-        while out.len() < rounds {
-            match round(events, name, &mut started).await {
+        for &phase in phases {
+            match round(events, name, &mut started, phase, polls).await {
                 Some(gap) => out.push(gap),
                 None => break,
             }
@@ -161,7 +205,7 @@ const RESTART: RestartContainerOptions = RestartContainerOptions {
     t: Some(STOP_TIMEOUT_SECS as i32),
 };
 
-async fn stevedore_run(client: &Docker, rounds: usize) -> Vec<Duration> {
+async fn stevedore_run(client: &Docker, phases: &[Duration]) -> Vec<Duration> {
     let name = format!("{NAMESPACE}--{UNIT}");
     let mut events = events_of(client, &name);
     let supervisor = Supervisor::builder()
@@ -180,7 +224,7 @@ async fn stevedore_run(client: &Docker, rounds: usize) -> Vec<Duration> {
         .stop_timeout(Duration::from_secs(STOP_TIMEOUT_SECS))
         .healthcheck(check);
     supervisor.add(spec).await.expect("unit up");
-    let gaps = measure(&mut events, &name, rounds).await;
+    let gaps = measure(&mut events, &name, phases, None).await;
     let _ = supervisor.remove(UNIT).await;
     supervisor.shutdown(ShutdownMode::Leave).await;
     remove_prefixed(NAMESPACE);
@@ -194,12 +238,13 @@ async fn rival_run(
     name: &str,
     labels: HashMap<String, String>,
     contender: impl Future<Output = ()> + 'static,
-    rounds: usize,
+    phases: &[Duration],
+    polls: Option<&PollClock>,
 ) -> Vec<Duration> {
     let mut measured = events_of(client, name);
     let contender = actix::spawn(contender);
     create(client, name, labels).await;
-    let gaps = measure(&mut measured, name, rounds).await;
+    let gaps = measure(&mut measured, name, phases, polls).await;
     contender.abort();
     remove_prefixed(name);
     gaps
@@ -217,7 +262,7 @@ async fn restart_on_event(client: Docker) {
 
 /// willfarrell/autoheal's loop: list the labelled unhealthy containers,
 /// restart each, sleep AUTOHEAL_INTERVAL, again.
-async fn autoheal(client: Docker) {
+async fn autoheal(client: Docker, polls: PollClock) {
     let filters = HashMap::from([
         ("health".to_string(), vec!["unhealthy".to_string()]),
         ("label".to_string(), vec![format!("{AUTOHEAL_LABEL}=true")]),
@@ -227,6 +272,7 @@ async fn autoheal(client: Docker) {
             filters: Some(filters.clone()),
             ..Default::default()
         };
+        polls.polled();
         let listed = client.list_containers(Some(options)).await;
         for id in listed.unwrap_or_default().into_iter().filter_map(|c| c.id) {
             let _ = client.restart_container(&id, Some(RESTART)).await;
@@ -259,19 +305,26 @@ pub async fn run(rounds: usize, runs: usize, rows: &mut Vec<Row>) {
     .map(|contender| Row::new(scenario, contender, "ms"));
     let runs = runs.max(1);
     let per_run = rounds.max(1).div_ceil(runs);
+    // Every round has its own phase of the poll cycle, evenly spread over
+    // all rounds of all runs: round i of run r takes slot i × runs + r.
+    let slots = per_run * runs;
     for run in 0..runs {
+        let phases: Vec<Duration> = (0..per_run)
+            .map(|i| POLL_EVERY.mul_f64(((i * runs + run) as f64 + 0.5) / slots as f64))
+            .collect();
         for offset in 0..contenders.len() {
             let index = (run + offset) % contenders.len();
             let gaps = match index {
-                0 => stevedore_run(&client, per_run).await,
+                0 => stevedore_run(&client, &phases).await,
                 1 => {
                     let contender = restart_on_event(client.clone());
-                    rival_run(&client, RAW, HashMap::new(), contender, per_run).await
+                    rival_run(&client, RAW, HashMap::new(), contender, &phases, None).await
                 }
                 _ => {
                     let labels = HashMap::from([(AUTOHEAL_LABEL.into(), "true".into())]);
-                    let contender = autoheal(client.clone());
-                    rival_run(&client, POLLED, labels, contender, per_run).await
+                    let polls = PollClock::default();
+                    let contender = autoheal(client.clone(), polls.clone());
+                    rival_run(&client, POLLED, labels, contender, &phases, Some(&polls)).await
                 }
             };
             for gap in gaps {
@@ -289,7 +342,7 @@ pub async fn run(rounds: usize, runs: usize, rows: &mut Vec<Row>) {
     );
     raw.note = format!("p90 {:.0} ms; the floor for a client", p90(raw));
     polled.note = format!(
-        "p90 {:.0} ms; stevedore's median {:.2} s below, p90 {:.2} s below (target ≥ 2 s); poll phase uniform over 5 s",
+        "p90 {:.0} ms; stevedore's median {:.2} s below, p90 {:.2} s below (target ≥ 2 s); failures spread evenly over its 5 s poll cycle",
         p90(polled),
         (polled.median() - ours.median()) / 1000.0,
         (p90(polled) - p90(ours)) / 1000.0

@@ -50,8 +50,12 @@ impl Machine {
                 self.history
                     .record_restart(now.at, attempt, &self.spec.intensity);
                 self.restart_reason = Some(reason.clone());
+                // The container has been failing since its streak began,
+                // not since the verdict: the delay counts from there, as a
+                // crash's counts from the exit.
+                let failing_since = now.at.checked_sub(self.failing_for()).unwrap_or(now.at);
                 Verdict::Restart {
-                    until: now.at + delay,
+                    until: failing_since + delay,
                     reason,
                 }
             }
@@ -59,6 +63,20 @@ impl Machine {
             Decision::GiveUp { reason } => Verdict::GiveUp(reason),
         };
         self.stop_then(AfterStop::Unhealthy(verdict), now, out);
+    }
+
+    /// How long the container had been failing its check when it was
+    /// found unhealthy: `retries` checks an `interval` apart (the engine's
+    /// defaults, 3 and 30 s, where the unit leaves them out). A check only
+    /// the image declares has timings stevedore does not know: none.
+    fn failing_for(&self) -> std::time::Duration {
+        match (&self.spec.healthcheck, self.spec.declares_check()) {
+            (Some(check), Some(true)) => {
+                let interval = check.interval.unwrap_or(std::time::Duration::from_secs(30));
+                interval.saturating_mul(check.retries.unwrap_or(3))
+            }
+            _ => std::time::Duration::ZERO,
+        }
     }
 
     /// Carries out the verdict on a container stopped for being unhealthy.

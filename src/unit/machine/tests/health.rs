@@ -6,8 +6,13 @@ use crate::engine::Health;
 use crate::policy::IntensityLimit;
 use crate::spec::{HealthCheck, OnUnhealthy};
 
+/// A unit with a quick check: 10 ms of failing before a verdict, so a
+/// restart still has most of the first 100 ms delay to wait.
 fn checked(policy: RestartPolicy) -> UnitSpec {
-    spec(policy).healthcheck(HealthCheck::exec(["test", "-f", "/ok"]))
+    let check = HealthCheck::exec(["test", "-f", "/ok"])
+        .interval(Duration::from_millis(10))
+        .retries(1);
+    spec(policy).healthcheck(check)
 }
 
 fn health(verdict: Health) -> ContainerEventKind {
@@ -75,6 +80,32 @@ async fn an_unhealthy_unit_is_stopped_then_restarted_counted_with_reason_unhealt
         h.machine.carried().last_restart_reason.as_deref(),
         Some("unhealthy")
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_backoff_counts_from_the_start_of_the_failing_streak() {
+    // retries × interval = 2 × 20 ms = 40 ms of failing before the verdict:
+    // of the 100 ms first delay, 60 ms are left after it.
+    let check = HealthCheck::exec(["true"])
+        .interval(Duration::from_millis(20))
+        .retries(2);
+    let mut h = Harness::running_spec(spec(RestartPolicy::Always).healthcheck(check));
+    tokio::time::advance(Duration::from_secs(1)).await;
+    h.event(health(Health::Unhealthy));
+    let stopped = h.step(Input::Done(Done::Stopped(Ok(()))));
+    assert!(
+        stopped.contains(&Effect::Arm(Timer::Restart, Duration::from_millis(60))),
+        "{stopped:?}"
+    );
+    // A streak as long as the delay leaves nothing to wait once stopped.
+    let check = HealthCheck::exec(["true"])
+        .interval(Duration::from_millis(250))
+        .retries(1);
+    let mut h = Harness::running_spec(spec(RestartPolicy::Always).healthcheck(check));
+    tokio::time::advance(Duration::from_secs(1)).await;
+    h.event(health(Health::Unhealthy));
+    let stopped = h.step(Input::Done(Done::Stopped(Ok(()))));
+    assert_eq!(engine_work(&stopped), [&Work::Start("c1".into())]);
 }
 
 #[tokio::test(start_paused = true)]
