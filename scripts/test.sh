@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test the README promises, on a machine that may be brand new:
 # brings the Docker engine and the test image up first (installing them on
-# Debian when missing, see engine-up.sh), then `cargo test --all-features`
+# Debian when missing, see engine-up.sh), and the test tools (promtool,
+# Chromium, playwright-core: tools-up.sh), then `cargo test --all-features`
 # with engine tests required (a missing engine fails them, never skips).
 #
 # The tests that kill and restart dockerd (which would stop every other
@@ -21,5 +22,6 @@ fi
 [ "${1:-}" = "--" ] && shift
 
 bash scripts/engine-up.sh
+bash scripts/tools-up.sh
 export STEVEDORE_REQUIRE_ENGINE=1
 cargo test --all-features "$@"

@@ -34,6 +34,8 @@
 
 pub mod engine;
 pub mod gateway;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod labels;
 pub mod manifest;
 pub mod policy;

@@ -15,11 +15,11 @@ use crate::gateway::{
 use crate::record::{FinishRecording, PhaseRecorder, read_phases};
 use crate::registry::{
     AddUnit, Adopt, AdoptReport, CheckUnits, CommandUnit, DeclareUnit, GetBus, ListUnits, Registry,
-    RemoveUnit, Shutdown, ShutdownMode, Subscribe, UnitExists, UnitProblem,
+    RemoveUnit, Shutdown, ShutdownMode, SnapshotUnit, Subscribe, UnitExists, UnitProblem,
 };
 use crate::spec::UnitSpec;
 use crate::spec::validate::is_valid_name;
-use crate::unit::{RestartMode, UnitCommand, UnitError, UnitEvent, UnitStatus};
+use crate::unit::{RestartMode, UnitCommand, UnitError, UnitEvent, UnitSnapshot, UnitStatus};
 
 /// Why a supervisor could not start.
 #[derive(Debug, Error)]
@@ -366,6 +366,16 @@ impl SupervisorHandle {
             .send(ListUnits)
             .await
             .unwrap_or_else(|_| Err(UnitError::RegistryGone(self.namespace.clone())))
+    }
+
+    /// One unit as it knows itself (state, health, restarts, spec), without
+    /// asking the engine; `None` when there is no unit of that name.
+    pub async fn snapshot(&self, name: &str) -> Option<UnitSnapshot> {
+        self.registry
+            .send(SnapshotUnit(name.to_string()))
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Stops a unit by hand; no restart policy undoes it.

@@ -39,6 +39,26 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Its name as metrics label it (`inspect_image`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Ping => "ping",
+            Operation::List => "list",
+            Operation::Inspect => "inspect",
+            Operation::Create => "create",
+            Operation::Start => "start",
+            Operation::Stop => "stop",
+            Operation::Kill => "kill",
+            Operation::Remove => "remove",
+            Operation::InspectImage => "inspect_image",
+            Operation::Pull => "pull",
+            Operation::Events => "events",
+            Operation::Import => "import",
+            Operation::PutArchive => "put_archive",
+            Operation::GetArchive => "get_archive",
+        }
+    }
+
     /// Every operation, for counters.
     pub const ALL: [Operation; 14] = [
         Operation::Ping,

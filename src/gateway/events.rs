@@ -155,6 +155,7 @@ pub(crate) async fn pump(
         }
         ever_connected = true;
         let _ = connected.send(true);
+        layers.counters.update(|s| s.events_connected = true);
         let mut delivered = false;
         let mut unreachable = false;
         while let Some(item) = stream.next().await {
@@ -172,6 +173,7 @@ pub(crate) async fn pump(
                 }
             }
         }
+        layers.counters.update(|s| s.events_connected = false);
         failures = if delivered { 0 } else { failures + 1 };
         tokio::time::sleep(reconnect_delay(failures, unreachable)).await;
     }

@@ -71,19 +71,27 @@ impl Layers {
         deadline: Duration,
         call: &mut impl FnMut(&dyn Engine) -> BoxFuture<'static, EngineResult<T>>,
     ) -> EngineResult<T> {
+        let asked = Instant::now();
         self.limiter.acquire(operation.is_urgent()).await;
+        let waited = asked.elapsed();
+        if !waited.is_zero() {
+            self.counters.update(|stats| stats.rate_limited += waited);
+        }
         let _permit = self
             .in_flight
             .acquire()
             .await
             .expect("the semaphore is never closed");
         self.counters.attempt(operation);
+        let began = Instant::now();
         let result = timeout(deadline, call(&*self.engine)).await.unwrap_or(Err(
             EngineError::DeadlineExceeded {
                 operation,
                 after: deadline,
             },
         ));
+        self.counters
+            .finished(operation, began.elapsed(), result.is_err());
         if let Err(error) = &result {
             self.counters.failure(error);
         }

@@ -27,7 +27,7 @@ use self::layers::Layers;
 use self::pull::Pulls;
 pub use self::rate::Rate;
 pub use self::retry::RetryPolicy;
-pub use self::stats::GatewayStats;
+pub use self::stats::{CallDurations, DURATION_BUCKETS, GatewayStats};
 use crate::engine::{ContainerSnapshot, Engine, EngineError, EngineResult, Operation};
 use crate::labels;
 

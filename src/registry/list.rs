@@ -13,7 +13,7 @@ use bollard::models::ImageInspect;
 use crate::engine::mapping::{ContainerDetails, container_details};
 use crate::gateway::{Gateway, InspectContainer, InspectImage, ListContainers};
 use crate::labels;
-use crate::unit::{GetSnapshot, UnitError, UnitStatus};
+use crate::unit::{GetSnapshot, UnitError, UnitSnapshot, UnitStatus};
 
 /// Lists every unit, sorted by name, dead ones included. Containers that
 /// vanish mid-list read as no container; a deleted image is tolerated.
@@ -67,6 +67,21 @@ impl Handler<ListUnits> for Registry {
             statuses.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(statuses)
         })
+    }
+}
+
+/// One unit as it knows itself, without asking the engine; `None` when the
+/// namespace has no unit of that name (or it is going away).
+#[derive(Debug, Message)]
+#[rtype(result = "Option<UnitSnapshot>")]
+pub struct SnapshotUnit(pub String);
+
+impl Handler<SnapshotUnit> for Registry {
+    type Result = ResponseFuture<Option<UnitSnapshot>>;
+
+    fn handle(&mut self, SnapshotUnit(name): SnapshotUnit, _: &mut Context<Self>) -> Self::Result {
+        let unit = self.units.get(&name).cloned();
+        Box::pin(async move { unit?.send(GetSnapshot).await.ok() })
     }
 }
 

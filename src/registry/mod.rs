@@ -404,6 +404,6 @@ impl Handler<Shutdown> for Registry {
 }
 
 pub use self::deps::{Notice, Seen, Tracker, readiness};
-pub use self::list::{ImageCache, ListUnits, describe_container};
+pub use self::list::{ImageCache, ListUnits, SnapshotUnit, describe_container};
 pub use self::ordering::stop_in_order;
 pub use self::preflight::{CheckUnits, UnitProblem};

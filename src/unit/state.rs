@@ -47,6 +47,24 @@ pub enum UnitState {
 }
 
 impl UnitState {
+    /// Every state, in the order of the machine's life.
+    pub const ALL: [UnitState; 14] = [
+        UnitState::Pending,
+        UnitState::Pulling,
+        UnitState::Creating,
+        UnitState::Starting,
+        UnitState::Waiting,
+        UnitState::Running,
+        UnitState::Exited,
+        UnitState::BackingOff,
+        UnitState::Stopping,
+        UnitState::Stopped,
+        UnitState::StoppedByShutdown,
+        UnitState::WaitingForEngine,
+        UnitState::Removed,
+        UnitState::Failed,
+    ];
+
     /// The state's name as events and `stevedore ps` show it.
     pub fn as_str(self) -> &'static str {
         match self {

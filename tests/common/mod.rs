@@ -9,6 +9,7 @@ use futures::StreamExt;
 use stevedore::engine::DockerEngine;
 use stevedore::{Supervisor, SupervisorHandle, UnitEvent};
 
+pub mod api;
 pub mod cli;
 
 /// The image `scripts/engine-up.sh` imports from the host's busybox.

@@ -3,6 +3,7 @@
 //! its phase record. Touches nothing else.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,11 +16,30 @@ use stevedore::registry::stop_in_order;
 use stevedore::spec::Dependencies;
 use stevedore::spec::graph::stop_order;
 
+use hyper::Method;
+
+use crate::client::Client;
 use crate::engine::Address;
 use crate::{Failure, engine};
 
-/// Takes the namespace down; doing it twice is fine.
-pub async fn run(address: &Address, namespace: &str, take_over: bool) -> Result<(), Failure> {
+/// Takes the namespace down; doing it twice is fine. A running `up` that
+/// answers on `socket` is asked first to stop its units and exit.
+pub async fn run(
+    address: &Address,
+    namespace: &str,
+    socket: &Path,
+    take_over: bool,
+) -> Result<(), Failure> {
+    if let Some(client) = Client::connect(socket) {
+        eprintln!("stevedore: asking the running up of {namespace} to stop its units and exit");
+        let answer = client.call(Method::POST, "/v1/shutdown?units=stop").await?;
+        if !answer.status.is_success() {
+            return Err(Failure::runtime(format!(
+                "the running up refused to shut down: {}",
+                answer.message()
+            )));
+        }
+    }
     let gateway = engine::gateway(address).await?;
     // Holding the lease keeps a running `up` from restarting what we remove.
     let lease = Lease::acquire(&gateway, namespace, take_over)

@@ -1,8 +1,12 @@
 //! The `stevedore` command: `up` supervises a manifest's units in the
-//! foreground; `ps`, `down` and `validate` work against the engine directly.
-//! This file is only the command line; everything it does is the library's.
+//! foreground and serves their control API; `start`, `stop`, `restart`,
+//! `reload` and `events` talk to it; `ps`, `down` and `validate` also work
+//! against the engine directly. This file is only the command line.
 
+mod api;
 mod args;
+mod client;
+mod detach;
 mod down;
 mod engine;
 mod log;
@@ -11,7 +15,9 @@ mod output;
 mod ps;
 mod ps_print;
 mod service;
+mod socket;
 mod up;
+mod verbs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,6 +81,39 @@ enum Command {
         /// per line with time, level, message and fields such as unit.
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Serve the control API on this socket instead of the namespace's
+        /// (/run/stevedore/<ns>.sock as root, else
+        /// $XDG_RUNTIME_DIR/stevedore/<ns>.sock).
+        #[arg(long, value_name = "PATH")]
+        socket: Option<PathBuf>,
+        /// Also serve the API (and the status page) on this TCP address;
+        /// every request then needs the bearer token. Never by default.
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<std::net::SocketAddr>,
+        /// The bearer token for --listen, read from this file; without it a
+        /// token is made and written (0600) beside the socket, as
+        /// <socket>.token.
+        #[arg(long, value_name = "PATH", requires = "listen")]
+        token_file: Option<PathBuf>,
+        /// Run in the background (its log to --log-file) and return once
+        /// every unit runs; exit 1 naming those that do not in time.
+        #[arg(short = 'd', long)]
+        detach: bool,
+        /// With -d: also wait until units with a health check are healthy.
+        #[arg(long, requires = "detach")]
+        wait: bool,
+        /// With -d: seconds to wait for the units.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 60,
+            requires = "detach"
+        )]
+        wait_timeout: u64,
+        /// With -d: the background up's log (default: beside the socket, as
+        /// <socket>.log).
+        #[arg(long, value_name = "PATH", requires = "detach")]
+        log_file: Option<PathBuf>,
     },
     /// List the namespace's units straight from the engine.
     ///
@@ -98,6 +137,10 @@ enum Command {
         /// and a newline; an unknown key is an error listing the keys).
         #[arg(long, value_name = "TEMPLATE")]
         format: Option<String>,
+        /// The control socket of a running `up` (its live phases are shown
+        /// when one answers; the engine's view otherwise).
+        #[arg(long, value_name = "PATH")]
+        socket: Option<PathBuf>,
     },
     /// Stop (grace period, then kill) and remove every container of the namespace.
     Down {
@@ -110,7 +153,60 @@ enum Command {
         /// Take the namespace's lease even if an `up` holds it.
         #[arg(long)]
         take_over: bool,
+        /// The control socket of a running `up`, asked to stop its units
+        /// and exit first.
+        #[arg(long, value_name = "PATH")]
+        socket: Option<PathBuf>,
     },
+    /// Start units of the running `up` (resets their restart history, as
+    /// `docker start` does); answers once they run.
+    Start {
+        #[command(flatten)]
+        target: Target,
+        /// Units to start.
+        #[arg(required = true, value_name = "UNIT")]
+        units: Vec<String>,
+    },
+    /// Stop units of the running `up` with their grace period and signal; no
+    /// restart policy undoes it until `start`.
+    Stop {
+        #[command(flatten)]
+        target: Target,
+        /// Units to stop.
+        #[arg(required = true, value_name = "UNIT")]
+        units: Vec<String>,
+    },
+    /// Restart units of the running `up` (stop with their grace period, then
+    /// start).
+    Restart {
+        #[command(flatten)]
+        target: Target,
+        /// Units to restart.
+        #[arg(required = true, value_name = "UNIT")]
+        units: Vec<String>,
+    },
+    /// Make the running `up` re-read its manifest and apply the difference
+    /// (as SIGHUP does); prints what changed, or the manifest's problems.
+    Reload {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Print the running `up`'s unit events as they happen.
+    Events {
+        #[command(flatten)]
+        target: Target,
+        /// One JSON object per event instead of a line of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `stevedore man | man -l -`.
+    Man,
     /// Check a manifest; exit 0 when it is valid, 2 when it is not.
     Validate {
         /// The manifest (TOML).
@@ -122,6 +218,33 @@ enum Command {
         #[command(subcommand)]
         action: ServiceAction,
     },
+}
+
+/// Which running `up` a command talks to.
+#[derive(Debug, clap::Args)]
+struct Target {
+    /// Namespace of the `up` (not with -f).
+    #[arg(short = 'n', long, conflicts_with = "file")]
+    namespace: Option<String>,
+    /// Read the namespace from this manifest (not with -n).
+    #[arg(short = 'f', long = "file")]
+    file: Option<PathBuf>,
+    /// The `up`'s control socket, instead of the namespace's.
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+}
+
+impl Target {
+    /// The client of the `up` this names; exit 1 when none answers.
+    fn client(self) -> Result<client::Client, Failure> {
+        let namespace = match (&self.socket, &self.namespace, &self.file) {
+            // A socket given outright needs no namespace.
+            (Some(_), None, None) => String::from("(--socket)"),
+            _ => args::namespace_of(self.namespace, self.file.as_deref())?,
+        };
+        let path = socket::path_of(self.socket, &namespace);
+        client::Client::require(&path, &namespace)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +281,7 @@ pub enum LogFormat {
 }
 
 /// A failure with its exit code: 2 for bad input, 1 for everything else.
+#[derive(Debug)]
 pub struct Failure {
     code: u8,
     /// One line (the first, when it lists problems).
@@ -189,6 +313,16 @@ impl Failure {
     pub fn with_problems(mut self, problems: Vec<String>) -> Self {
         self.problems = problems;
         self
+    }
+
+    /// Its one line.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The problems it lists.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
     }
 
     /// The message and its problems, a line each.
@@ -256,20 +390,52 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
             json,
             quiet,
             format,
+            socket,
         } => {
             let address = address()?;
             let shape = ps_print::Shape::of(json, quiet, format.as_deref())?;
             let namespace = args::namespace_of(namespace, file.as_deref())?;
-            ps::run(&address, &namespace, &shape).await
+            let socket = socket::path_of(socket, &namespace);
+            ps::run(&address, &namespace, &socket, &shape).await
         }
         Command::Down {
             namespace,
             file,
             take_over,
+            socket,
         } => {
             let address = address()?;
             let namespace = args::namespace_of(namespace, file.as_deref())?;
-            down::run(&address, &namespace, take_over).await
+            let socket = socket::path_of(socket, &namespace);
+            down::run(&address, &namespace, &socket, take_over).await
+        }
+        Command::Start { target, units } => verbs::act(&target.client()?, "start", &units).await,
+        Command::Stop { target, units } => verbs::act(&target.client()?, "stop", &units).await,
+        Command::Restart { target, units } => {
+            verbs::act(&target.client()?, "restart", &units).await
+        }
+        Command::Reload { target } => verbs::reload(&target.client()?).await,
+        Command::Events { target, json } => {
+            let format = if json {
+                LogFormat::Json
+            } else {
+                LogFormat::Text
+            };
+            verbs::events(&target.client()?, format).await
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "stevedore", &mut script);
+            output::stdout(&String::from_utf8_lossy(&script));
+            Ok(())
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(Failure::runtime)?;
+            output::stdout(&String::from_utf8_lossy(&page));
+            Ok(())
         }
         Command::Up {
             file,
@@ -278,10 +444,30 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
             remove_orphans,
             take_over,
             log_format: _,
+            socket,
+            listen,
+            token_file,
+            detach,
+            wait,
+            wait_timeout,
+            log_file,
         } => {
             let address = address()?;
             if let Some(namespace) = &namespace {
                 args::check_namespace(namespace)?;
+            }
+            if detach {
+                // Checked here, so that a bad manifest is this command's
+                // error, not a line in the background's log.
+                let manifest = args::load(&file)?;
+                let namespace = namespace.unwrap_or(manifest.namespace);
+                let socket = socket::path_of(socket, &namespace);
+                let options = detach::Detach {
+                    healthy: wait,
+                    timeout: std::time::Duration::from_secs(wait_timeout),
+                    log_file,
+                };
+                return detach::run(options, &socket, &namespace).await;
             }
             let options = up::Options {
                 file,
@@ -289,6 +475,9 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
                 on_exit,
                 remove_orphans,
                 take_over,
+                socket,
+                listen,
+                token_file,
             };
             up::run(&address, options).await
         }

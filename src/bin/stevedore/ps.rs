@@ -1,18 +1,23 @@
-//! `stevedore ps`: the namespace's units straight from the engine, with or
-//! without a running `up`: one row per unit, with the host ports the
-//! engine assigned.
+//! `stevedore ps`: the namespace's units, one row each: from the running
+//! `up`'s API when one answers (live phases), else straight from the engine
+//! with the host ports it assigned.
 
 use actix::Addr;
 use bollard::models::{ContainerInspectResponse, PortMap};
 use serde_json::{Value, json};
-use stevedore::PortMapping;
 use stevedore::engine::mapping::{ContainerDetails, container_details};
 use stevedore::engine::{ContainerSnapshot, EngineError};
 use stevedore::gateway::{Gateway, InspectContainer, InspectImage};
 use stevedore::labels;
 use stevedore::record::read_phases;
 use stevedore::registry::ImageCache;
+use stevedore::{PortMapping, Protocol};
 
+use std::path::Path;
+
+use hyper::Method;
+
+use crate::client::Client;
 use crate::engine::Address;
 use crate::ps_print::{Shape, print};
 use crate::{Failure, engine};
@@ -38,12 +43,96 @@ pub const KEYS: [&str; 17] = [
     "health",
 ];
 
-/// Prints the namespace's units in `shape`.
-pub async fn run(address: &Address, namespace: &str, shape: &Shape) -> Result<(), Failure> {
+/// Prints the namespace's units in `shape`: as the running `up` has them
+/// when one answers on `socket` (live phases), else from the engine.
+pub async fn run(
+    address: &Address,
+    namespace: &str,
+    socket: &Path,
+    shape: &Shape,
+) -> Result<(), Failure> {
     let gateway = engine::gateway(address).await?;
-    let rows = rows(&gateway, namespace).await?;
+    let mut rows = rows(&gateway, namespace).await?;
+    if let Some(client) = Client::connect(socket) {
+        let answer = client.call(Method::GET, "/v1/units").await?;
+        if answer.status.is_success() {
+            rows = live(rows, api_rows(&answer.body));
+        }
+    }
     print(&rows, shape);
     Ok(())
+}
+
+/// The engine's rows with what only the running `up` knows now (phase,
+/// restarts, health, why), and the units it has that have no container
+/// yet; the container's own facts stay the engine's.
+pub fn live(engine_rows: Vec<Row>, api: Vec<Row>) -> Vec<Row> {
+    let mut rows: Vec<Row> = engine_rows
+        .into_iter()
+        .map(|mut row| {
+            if let Some(live) = api
+                .iter()
+                .find(|unit| unit.json["name"] == row.json["name"])
+            {
+                for key in ["phase", "restart_count", "health"] {
+                    row.json[key] = live.json[key].clone();
+                }
+                if live.last_restart_reason.is_some() {
+                    row.last_restart_reason = live.last_restart_reason.clone();
+                }
+            }
+            row
+        })
+        .collect();
+    for unit in api {
+        if !rows.iter().any(|row| row.json["name"] == unit.json["name"]) {
+            rows.push(unit);
+        }
+    }
+    rows.sort_by(|a, b| a.json["name"].as_str().cmp(&b.json["name"].as_str()));
+    rows
+}
+
+/// The rows of the API's `/v1/units` answer; `--json` shows the same keys
+/// as without an `up`.
+pub fn api_rows(units: &Value) -> Vec<Row> {
+    let units = units.as_array().map(Vec::as_slice).unwrap_or_default();
+    units
+        .iter()
+        .map(|unit| {
+            let json: serde_json::Map<String, Value> = KEYS
+                .iter()
+                .map(|key| (key.to_string(), unit[*key].clone()))
+                .collect();
+            let text = |key: &str| unit[key].as_str().map(str::to_string);
+            let ports = unit["ports"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|port| {
+                    let mapping = PortMapping {
+                        internal: u16::try_from(port["internal"].as_u64()?).ok()?,
+                        external: u16::try_from(port["external"].as_u64()?).ok()?,
+                        protocol: match port["protocol"].as_str()? {
+                            "udp" => Protocol::Udp,
+                            _ => Protocol::Tcp,
+                        },
+                        host_ip: port["host_ip"].as_str().map(str::to_string),
+                    };
+                    Some(port_texts(&mapping, &[]))
+                })
+                .flatten()
+                .collect();
+            let containerless = unit["id"].is_null();
+            Row {
+                json: Value::Object(json),
+                last_restart_reason: text("last_restart_reason"),
+                reason: if containerless { text("reason") } else { None },
+                ports,
+            }
+        })
+        .collect()
 }
 
 /// One unit container as `ps` shows it.

@@ -1,23 +1,28 @@
 //! `stevedore up`: take the namespace's lease, adopt, bring the manifest's
 //! units to their declared state, then supervise in the foreground until a
-//! signal says stop; SIGHUP applies an edited manifest.
+//! signal (or the control API) says stop; SIGHUP or `reload` applies an
+//! edited manifest.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use actix::prelude::*;
-use futures::future::join_all;
+use futures::future::{BoxFuture, join_all};
+use stevedore::http::{Api, ApiError, Control, Reloaded};
 use stevedore::manifest::Manifest;
 use stevedore::record::Lease;
+use stevedore::spec::spec_hash;
 use stevedore::{
     ShutdownMode, StartError, Supervisor, SupervisorHandle, UnitEvent, UnitSpec, UnitState,
 };
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::Address;
 use crate::notify::{Notifier, describe, summary};
 use crate::output::{Line, event_line, failure_line};
-use crate::{Failure, OnExit, args, engine};
+use crate::{Failure, OnExit, api, args, engine, socket};
 
 /// The options of `up`.
 pub struct Options {
@@ -26,6 +31,12 @@ pub struct Options {
     pub on_exit: OnExit,
     pub remove_orphans: bool,
     pub take_over: bool,
+    /// The control socket instead of the namespace's.
+    pub socket: Option<PathBuf>,
+    /// A TCP address to serve the API on too (with the token).
+    pub listen: Option<std::net::SocketAddr>,
+    /// Where the TCP listener's token is read from.
+    pub token_file: Option<PathBuf>,
 }
 
 fn load(options: &Options) -> Result<Manifest, Failure> {
@@ -34,6 +45,45 @@ fn load(options: &Options) -> Result<Manifest, Failure> {
         manifest.namespace = namespace.clone();
     }
     Ok(manifest)
+}
+
+/// A request from the control API for the loop of [`run`].
+enum Request {
+    Reload(oneshot::Sender<Result<Reloaded, ApiError>>),
+    /// Answered once the supervisor has ended (units stopped if asked,
+    /// lease released).
+    Shutdown {
+        stop: bool,
+        ended: oneshot::Sender<()>,
+    },
+}
+
+/// The API's [`Control`]: passes requests to the loop of [`run`].
+struct UpControl(mpsc::UnboundedSender<Request>);
+
+impl Control for UpControl {
+    fn reload(&self) -> BoxFuture<'static, Result<Reloaded, ApiError>> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.0.send(Request::Reload(reply));
+        Box::pin(async move {
+            sent.map_err(|_| ApiError::Unavailable("the supervisor is shutting down".into()))?;
+            answer.await.unwrap_or_else(|_| {
+                Err(ApiError::Unavailable(
+                    "the supervisor is shutting down".into(),
+                ))
+            })
+        })
+    }
+
+    fn shutdown(&self, stop: bool) -> BoxFuture<'static, ()> {
+        let (ended, done) = oneshot::channel();
+        let sent = self.0.send(Request::Shutdown { stop, ended });
+        Box::pin(async move {
+            if sent.is_ok() {
+                let _ = done.await;
+            }
+        })
+    }
 }
 
 /// Runs `up` until SIGINT or SIGTERM.
@@ -48,6 +98,16 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
     let lease = Lease::acquire(&gateway, &manifest.namespace, options.take_over)
         .await
         .map_err(Failure::runtime)?;
+    // The lease decides who supervises; the socket of a live `up` is still
+    // never taken from it (one taken over elsewhere keeps serving its own).
+    let socket_path = socket::path_of(options.socket.clone(), &manifest.namespace);
+    let listeners = match listen(&options, &socket_path) {
+        Ok(listeners) => listeners,
+        Err(failure) => {
+            release(lease).await;
+            return Err(failure);
+        }
+    };
     if let Some(previous) = &lease.replaced {
         let namespace = &manifest.namespace;
         Line::warn(format!(
@@ -91,8 +151,33 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
         // Nothing was created: adoption only took over what already ran.
         supervisor.shutdown(ShutdownMode::Leave).await;
         release(lease).await;
+        let _ = std::fs::remove_file(&socket_path);
         return Err(failure);
     }
+    let (requests, mut asked) = mpsc::unbounded_channel();
+    let api = Api::new(supervisor.clone())
+        .await
+        .control(Arc::new(UpControl(requests)));
+    let mut servers = Vec::new();
+    for (listener, token) in listeners {
+        let api = match token {
+            Some(token) => api.clone().token(token),
+            None => api.clone(),
+        };
+        servers.push(api::serve(api, listener).map_err(Failure::runtime)?);
+    }
+    let socket_text = socket_path.display().to_string();
+    Line::info(format!("control API on {socket_text}"))
+        .with("socket", socket_text)
+        .emit();
+    if let Some(address) = options.listen {
+        Line::info(format!(
+            "control API and status page on http://{address}/ (bearer token)"
+        ))
+        .with("listen", address.to_string())
+        .emit();
+    }
+
     apply(&supervisor, &manifest.units, &[], options.remove_orphans).await;
     // Every unit is adopted or started (or waits, or failed and said why).
     notifier.ready(&summary(&supervisor).await);
@@ -106,28 +191,31 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
             .await
     });
 
+    let mut answer_when_ended = None;
     let mode = loop {
         tokio::select! {
             _ = interrupt.recv() => break options.on_exit,
             _ = terminate.recv() => break options.on_exit,
-            _ = hangup.recv() => match load(&options) {
-                Ok(reloaded) if reloaded.namespace != manifest.namespace => Line::error(format!(
-                    "reload refused: the namespace changed from {} to {}; restart up to move",
-                    manifest.namespace, reloaded.namespace
-                ))
-                .emit(),
-                Ok(reloaded) if let Err(failure) = preflight(&supervisor, &reloaded).await => {
-                    refused(&failure)
+            _ = hangup.recv() => {
+                if let Err(failure) = reload(&options, &supervisor, &mut manifest, &notifier).await {
+                    refused(&failure);
                 }
-                Ok(reloaded) => {
-                    let file = options.file.display().to_string();
-                    Line::info(format!("reloading {file}")).with("file", file).emit();
-                    notifier.reloading();
-                    apply(&supervisor, &reloaded.units, &manifest.units, options.remove_orphans).await;
-                    manifest = reloaded;
-                    notifier.ready(&summary(&supervisor).await);
+            }
+            Some(request) = asked.recv() => match request {
+                Request::Reload(reply) => {
+                    let result = reload(&options, &supervisor, &mut manifest, &notifier).await;
+                    if let Err(failure) = &result {
+                        refused(failure);
+                    }
+                    let _ = reply.send(result.map_err(|failure| ApiError::Invalid {
+                        message: failure.message().to_string(),
+                        problems: failure.problems().to_vec(),
+                    }));
                 }
-                Err(failure) => refused(&failure),
+                Request::Shutdown { stop, ended } => {
+                    answer_when_ended = Some(ended);
+                    break if stop { OnExit::Stop } else { OnExit::Leave };
+                }
             },
         }
     };
@@ -147,7 +235,77 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
         _ = interrupt.recv() => Line::warn("second interrupt: not waiting for units to stop").emit(),
     }
     release(lease).await;
+    if let Some(ended) = answer_when_ended {
+        let _ = ended.send(());
+    }
+    for server in servers {
+        server.stop(true).await;
+    }
+    let _ = std::fs::remove_file(&socket_path);
     Ok(())
+}
+
+/// The listeners `up` serves the API on: its socket, and with --listen a
+/// TCP address and the token it needs.
+fn listen(
+    options: &Options,
+    socket_path: &std::path::Path,
+) -> Result<Vec<(api::Listener, Option<String>)>, Failure> {
+    let mut listeners = vec![(api::Listener::Unix(socket::bind(socket_path)?), None)];
+    if let Some(address) = options.listen {
+        let beside = socket_path.with_extension("token");
+        let tcp = api::token(options.token_file.as_deref(), &beside).and_then(|token| {
+            let tcp = std::net::TcpListener::bind(address).map_err(|error| {
+                Failure::runtime(format!("cannot listen on {address}: {error}"))
+            })?;
+            Ok((tcp, token))
+        });
+        // The socket is ours by now: not left behind.
+        let (tcp, token) = tcp.inspect_err(|_| {
+            let _ = std::fs::remove_file(socket_path);
+        })?;
+        if options.token_file.is_none() {
+            let file = beside.display().to_string();
+            Line::info(format!("the token for {address} is in {file}"))
+                .with("token_file", file)
+                .emit();
+        }
+        listeners.push((api::Listener::Tcp(tcp), Some(token)));
+    }
+    Ok(listeners)
+}
+
+/// Re-reads the manifest and applies the difference (SIGHUP, `reload`);
+/// a manifest that is invalid, or names another namespace, changes nothing.
+async fn reload(
+    options: &Options,
+    supervisor: &SupervisorHandle,
+    manifest: &mut Manifest,
+    notifier: &Notifier,
+) -> Result<Reloaded, Failure> {
+    let reloaded = load(options)?;
+    if reloaded.namespace != manifest.namespace {
+        return Err(Failure::input(format!(
+            "the namespace changed from {} to {}; restart up to move",
+            manifest.namespace, reloaded.namespace
+        )));
+    }
+    preflight(supervisor, &reloaded).await?;
+    let file = options.file.display().to_string();
+    Line::info(format!("reloading {file}"))
+        .with("file", file)
+        .emit();
+    notifier.reloading();
+    let report = apply(
+        supervisor,
+        &reloaded.units,
+        &manifest.units,
+        options.remove_orphans,
+    )
+    .await;
+    *manifest = reloaded;
+    notifier.ready(&summary(supervisor).await);
+    Ok(report)
 }
 
 async fn release(lease: Lease) {
@@ -215,20 +373,24 @@ async fn preflight(supervisor: &SupervisorHandle, manifest: &Manifest) -> Result
 }
 
 /// Brings the supervisor to `desired`: adds what is missing, updates what
-/// exists (a no-op when unchanged), removes units that `previous` declared
-/// and `desired` no longer does, and reports (or, with `remove_orphans`,
-/// removes) units that no manifest declared.
+/// changed, removes units that `previous` declared and `desired` no longer
+/// does, and reports (or, with `remove_orphans`, removes) units that no
+/// manifest declared. Returns what it did, by unit.
 async fn apply(
     supervisor: &SupervisorHandle,
     desired: &[UnitSpec],
     previous: &[UnitSpec],
     remove_orphans: bool,
-) {
-    let existing: BTreeSet<String> = match supervisor.list().await {
-        Ok(units) => units.into_iter().map(|unit| unit.name).collect(),
+) -> Reloaded {
+    let mut report = Reloaded::default();
+    let existing: BTreeMap<String, String> = match supervisor.list().await {
+        Ok(units) => units
+            .into_iter()
+            .map(|unit| (unit.name, spec_hash(&unit.spec)))
+            .collect(),
         Err(error) => {
             Line::error(format!("cannot list units: {error}")).emit();
-            return;
+            return report;
         }
     };
     let wanted: BTreeSet<&str> = desired.iter().map(|spec| spec.name.as_str()).collect();
@@ -237,25 +399,41 @@ async fn apply(
     let existing_ref = &existing;
     let changes = desired.iter().map(|spec| async move {
         let name = spec.name.clone();
-        let result = if existing_ref.contains(&name) {
-            supervisor.update(spec.clone()).await
-        } else {
-            supervisor.declare(spec.clone()).await
+        let (result, change) = match existing_ref.get(&name) {
+            Some(hash) => {
+                let same = *hash == spec_hash(spec);
+                (
+                    supervisor.update(spec.clone()).await,
+                    if same {
+                        Change::Unchanged
+                    } else {
+                        Change::Updated
+                    },
+                )
+            }
+            None => (supervisor.declare(spec.clone()).await, Change::Added),
         };
-        (name, result)
+        (name, result, change)
     });
-    for (name, result) in join_all(changes).await {
+    for (name, result, change) in join_all(changes).await {
         if let Err(error) = result {
             unit_error(&name, &error);
+            continue;
+        }
+        match change {
+            Change::Added => report.added.push(name),
+            Change::Updated => report.updated.push(name),
+            Change::Unchanged => report.unchanged.push(name),
         }
     }
     for name in existing
-        .iter()
+        .keys()
         .filter(|name| !wanted.contains(name.as_str()))
     {
         if remove_orphans || declared_before.contains(name.as_str()) {
-            if let Err(error) = supervisor.remove(name).await {
-                unit_error(name, &error);
+            match supervisor.remove(name).await {
+                Ok(()) => report.removed.push(name.clone()),
+                Err(error) => unit_error(name, &error),
             }
         } else {
             Line::warn(format!(
@@ -265,6 +443,14 @@ async fn apply(
             .emit();
         }
     }
+    report
+}
+
+/// What `apply` did to one unit.
+enum Change {
+    Added,
+    Updated,
+    Unchanged,
 }
 
 fn unit_error(name: &str, error: &dyn std::fmt::Display) {

@@ -205,6 +205,9 @@ pub struct ContainerDetails {
     pub oom_killed: bool,
     /// Its health, when it runs with a health check.
     pub health: Option<Health>,
+    /// When its current run started, while it runs.
+    #[serde(skip)]
+    pub started_at: Option<std::time::SystemTime>,
 }
 
 /// Reads a container's details. `image` is the image's own config when the
@@ -299,7 +302,19 @@ pub fn container_details(
             .and_then(|health| health.status)
             .filter(|_| running)
             .and_then(|status| Health::parse(status.as_ref())),
+        started_at: state
+            .started_at
+            .filter(|_| running)
+            .and_then(|at| engine_time(&at)),
     }
+}
+
+/// One of the engine's RFC 3339 timestamps; its zero time
+/// (`0001-01-01T00:00:00Z`, "never") and anything unreadable are `None`.
+pub fn engine_time(text: &str) -> Option<std::time::SystemTime> {
+    humantime::parse_rfc3339_weak(text)
+        .ok()
+        .filter(|at| *at > std::time::UNIX_EPOCH)
 }
 
 #[cfg(test)]

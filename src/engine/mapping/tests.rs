@@ -242,3 +242,13 @@ fn a_deleted_image_falls_back_to_the_stored_spec() {
     assert_eq!(details.env.len(), 1);
     assert_eq!(details.command, web().command);
 }
+
+#[test]
+fn engine_times_read_to_the_nanosecond_and_its_zero_time_reads_as_never() {
+    let at = engine_time("2026-12-01T11:50:14.123456789Z").expect("a time");
+    let since = at.duration_since(std::time::UNIX_EPOCH).unwrap();
+    assert_eq!(since.as_secs(), 1_796_125_814);
+    assert_eq!(since.subsec_nanos(), 123_456_789);
+    assert_eq!(engine_time("0001-01-01T00:00:00Z"), None);
+    assert_eq!(engine_time("yesterday"), None);
+}
