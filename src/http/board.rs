@@ -3,9 +3,10 @@
 //! recent events numbered for SSE replay, and the restart tallies.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::SystemTime;
 
+use actix::WeakAddr;
 use actix::prelude::*;
 use tokio::sync::broadcast;
 
@@ -127,6 +128,7 @@ pub struct Board {
     state: Arc<RwLock<BoardState>>,
     live: broadcast::Sender<Arc<Numbered>>,
     namespace: Arc<str>,
+    writer: Arc<OnceLock<WeakAddr<BoardWriter>>>,
 }
 
 impl Board {
@@ -137,6 +139,7 @@ impl Board {
             state: Arc::default(),
             live: broadcast::channel(REPLAY_EVENTS).0,
             namespace: supervisor.namespace().into(),
+            writer: Arc::default(),
         };
         // Subscribed first, so that nothing between the list and the
         // subscription is missed; events of units not listed yet are
@@ -146,6 +149,7 @@ impl Board {
             supervisor: supervisor.clone(),
         }
         .start();
+        let _ = board.writer.set(writer.downgrade());
         supervisor.subscribe(writer.recipient()).await;
         if let Ok(units) = supervisor.list().await {
             let mut state = board.state.write().unwrap();
@@ -157,6 +161,16 @@ impl Board {
             }
         }
         board
+    }
+
+    /// Waits until every event published so far is on the board: after an
+    /// answer from the handle (a unit added, started, stopped), the board
+    /// shows what that answer did.
+    pub async fn settle(&self) {
+        let writer = self.writer.get().and_then(WeakAddr::upgrade);
+        if let Some(writer) = writer {
+            let _ = writer.send(Settle).await;
+        }
     }
 
     /// The namespace.
@@ -187,9 +201,11 @@ impl Board {
     }
 }
 
-/// Applies the namespace's unit events to the board (an actor, because an
-/// actor's mailbox never drops an event, where a stream subscriber may lag).
-struct BoardWriter {
+/// Applies the namespace's unit events to the board, one at a time in the
+/// order they came (an actor, because an actor's mailbox never drops an
+/// event, where a stream subscriber may lag).
+#[derive(Debug)]
+pub struct BoardWriter {
     board: Board,
     supervisor: SupervisorHandle,
 }
@@ -198,8 +214,20 @@ impl Actor for BoardWriter {
     type Context = Context<Self>;
 }
 
+/// Answered once every event before it is applied.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct Settle;
+
+impl Handler<Settle> for BoardWriter {
+    type Result = ();
+    fn handle(&mut self, _: Settle, _: &mut Context<Self>) {}
+}
+
 impl Handler<UnitEvent> for BoardWriter {
-    type Result = ResponseActFuture<Self, ()>;
+    // Atomic: the next event waits until this one is applied, even when it
+    // first reads the unit's spec.
+    type Result = AtomicResponse<Self, ()>;
 
     fn handle(&mut self, event: UnitEvent, _: &mut Context<Self>) -> Self::Result {
         // A unit the board does not know yet, or one whose container is
@@ -210,7 +238,7 @@ impl Handler<UnitEvent> for BoardWriter {
         let name = event.unit.clone();
         let asked = name.clone();
         let removed = event.state == UnitState::Removed;
-        Box::pin(
+        AtomicResponse::new(Box::pin(
             async move {
                 if respec && !removed {
                     supervisor.snapshot(&asked).await
@@ -233,7 +261,7 @@ impl Handler<UnitEvent> for BoardWriter {
                 };
                 let _ = board.live.send(numbered);
             }),
-        )
+        ))
     }
 }
 

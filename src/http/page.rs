@@ -129,6 +129,7 @@ pub fn render(
 
 /// `GET /`.
 pub async fn page(api: web::Data<Api>) -> HttpResponse {
+    api.board.settle().await;
     let restarts: Vec<RestartEntry> = api
         .board
         .read(|state| state.timeline.iter().cloned().collect());

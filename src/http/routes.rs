@@ -137,11 +137,13 @@ async fn not_found(request: HttpRequest) -> HttpResponse {
 
 /// `GET /v1/units`: every unit, sorted by name.
 async fn units(api: web::Data<Api>) -> HttpResponse {
+    api.board.settle().await;
     HttpResponse::Ok().json(api.board.units())
 }
 
 /// `GET /v1/units/{name}`.
 async fn unit(api: web::Data<Api>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    api.board.settle().await;
     let view = api
         .board
         .unit(&name)
@@ -252,6 +254,7 @@ async fn health(api: web::Data<Api>) -> HttpResponse {
 
 /// `GET /metrics`.
 async fn metrics(api: web::Data<Api>) -> HttpResponse {
+    api.board.settle().await;
     let stats = api.supervisor.stats().await;
     let scrape = Scrape {
         namespace: api.board.namespace().to_string(),
