@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, when missing, what the tests use besides the engine (see
 # engine-up.sh for that): promtool (Debian's prometheus) to check /metrics,
-# Chromium and ChromeDriver for the status page. Idempotent.
+# schemathesis for the API's OpenAPI document, Chromium and playwright-core
+# for the status page. Idempotent.
 set -euo pipefail
 
 SUDO=""
@@ -18,6 +19,13 @@ if [ "${#need_install[@]}" -gt 0 ]; then
   # No recommends: prometheus would bring its exporters, chromium its extras.
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${need_install[@]}" >/dev/null
+fi
+# The API is checked against its OpenAPI document by schemathesis (PyPI).
+if ! command -v st >/dev/null 2>&1; then
+  log "installing schemathesis"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore schemathesis
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+  hash -r
 fi
 # The page tests drive Chromium with playwright-core (no browser download:
 # it launches Debian's chromium).

@@ -378,3 +378,78 @@ async fn a_restart_through_the_cli_while_docker_kills_the_unit_ends_with_one_run
     ]);
     assert_eq!(running.lines().count(), 1, "one container runs: {running}");
 }
+
+#[actix::test]
+async fn logs_come_through_the_api_prefixed_per_unit_and_from_the_engine_without_an_up() {
+    if engine().await.is_none() {
+        return;
+    }
+    let _cleanup = Cleanup::new("t-api-logs");
+    let talker = |name: &str, words: &str| {
+        format!(
+            "[[unit]]\nname = \"{name}\"\nimage = \"{IMAGE}\"\ncommand = [\"sh\", \"-c\", \"for w in {words}; do echo $w; done; echo oops >&2; exec sleep 600\"]\nstop_timeout = \"1s\"\n"
+        )
+    };
+    let (mut up, socket, _) = up_with_socket(
+        "t-api-logs",
+        &(talker("a", "one two three") + &talker("b", "four")),
+    );
+    up.wait_running(&["a", "b"]);
+    // The unit runs once its process started; its words may still be on
+    // their way: follow until the last one.
+    let socket_text = socket.display().to_string();
+    let mut follow = std::process::Command::new(common::cli::binary())
+        .args([
+            "logs",
+            "-f",
+            "--socket",
+            &socket_text,
+            "-n",
+            "t-api-logs",
+            "a",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(follow.stdout.take().unwrap()));
+    let mut seen: Vec<String> = Vec::new();
+    // Standard output and error are read apart by the engine: only each
+    // one's own order is kept.
+    while !(seen.iter().any(|l| l == "oops") && seen.iter().any(|l| l == "three")) {
+        seen.push(lines.next().expect("logs -f goes on").unwrap());
+    }
+    let _ = follow.kill();
+    let _ = follow.wait();
+    let stdout: Vec<&String> = seen.iter().filter(|l| *l != "oops").collect();
+    assert_eq!(stdout, ["one", "two", "three"], "{seen:?}");
+
+    let tail = verb(&["logs", "-n", "t-api-logs", "--tail", "2", "a"], &socket);
+    assert_eq!(tail.status.code(), Some(0), "{}", text(&tail.stderr));
+    let tail = text(&tail.stdout);
+    assert!(
+        tail.ends_with("three\noops\n") || tail.ends_with("oops\nthree\n"),
+        "{tail:?}"
+    );
+    assert_eq!(tail.lines().count(), 2);
+
+    let both = verb(&["logs", "-n", "t-api-logs", "a", "b"], &socket);
+    let both = text(&both.stdout);
+    assert!(both.contains("a | two\n"), "{both}");
+    assert!(both.contains("b | four\n"), "{both}");
+
+    assert_eq!(get(&socket, "/v1/units/a/logs?tail=lots").status, 400);
+    assert_eq!(get(&socket, "/v1/units/nope/logs").status, 404);
+
+    // Without an up, the engine answers.
+    up.signal("TERM");
+    assert_eq!(up.wait_exit(), 0);
+    let direct = run(&["logs", "-n", "t-api-logs", "--socket", &socket_text, "b"]);
+    assert_eq!(direct.status.code(), Some(0), "{}", text(&direct.stderr));
+    let direct = text(&direct.stdout);
+    assert!(
+        direct.contains("four\n") && direct.contains("oops\n"),
+        "{direct:?}"
+    );
+    let missing = run(&["logs", "-n", "t-api-logs", "--socket", &socket_text, "nope"]);
+    assert_eq!(missing.status.code(), Some(1));
+}

@@ -19,8 +19,8 @@ use futures::{FutureExt, StreamExt};
 
 use super::mapping::{container_event, snapshot};
 use super::{
-    ContainerEvent, ContainerSnapshot, Engine, EngineError, EngineResult, Operation, RawFailure,
-    classify,
+    ContainerEvent, ContainerSnapshot, Engine, EngineError, EngineResult, LogChunk, LogOptions,
+    LogStream, Operation, RawFailure, classify,
 };
 
 /// The Docker Engine reached through bollard.
@@ -428,6 +428,42 @@ impl Engine for DockerEngine {
             Ok(tar)
         }
         .boxed()
+    }
+
+    fn logs(&self, id: String, options: LogOptions) -> BoxStream<'static, EngineResult<LogChunk>> {
+        let query = bollard::query_parameters::LogsOptions {
+            follow: options.follow,
+            stdout: true,
+            stderr: true,
+            timestamps: options.timestamps,
+            tail: options
+                .tail
+                .map_or_else(|| "all".to_string(), |n| n.to_string()),
+            ..Default::default()
+        };
+        self.docker
+            .logs(&id, Some(query))
+            .filter_map(move |item| {
+                let id = id.clone();
+                async move {
+                    use bollard::container::LogOutput;
+                    match item {
+                        Ok(LogOutput::StdErr { message }) => Some(Ok(LogChunk {
+                            stream: LogStream::Stderr,
+                            bytes: message,
+                        })),
+                        Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
+                            Some(Ok(LogChunk {
+                                stream: LogStream::Stdout,
+                                bytes: message,
+                            }))
+                        }
+                        Ok(LogOutput::StdIn { .. }) => None,
+                        Err(e) => Some(Err(failure(Operation::Logs, &id, e))),
+                    }
+                }
+            })
+            .boxed()
     }
 
     fn events(

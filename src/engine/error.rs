@@ -36,6 +36,8 @@ pub enum Operation {
     PutArchive,
     /// `GET /containers/{id}/archive`.
     GetArchive,
+    /// `GET /containers/{id}/logs`.
+    Logs,
 }
 
 impl Operation {
@@ -56,11 +58,12 @@ impl Operation {
             Operation::Import => "import",
             Operation::PutArchive => "put_archive",
             Operation::GetArchive => "get_archive",
+            Operation::Logs => "logs",
         }
     }
 
     /// Every operation, for counters.
-    pub const ALL: [Operation; 14] = [
+    pub const ALL: [Operation; 15] = [
         Operation::Ping,
         Operation::List,
         Operation::Inspect,
@@ -75,6 +78,7 @@ impl Operation {
         Operation::Import,
         Operation::PutArchive,
         Operation::GetArchive,
+        Operation::Logs,
     ];
 
     /// Whether the call takes load off the engine (stop, kill, remove), so

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
+use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
@@ -90,6 +91,48 @@ pub trait Engine: Send + Sync + 'static {
         label_filter: String,
         since: Option<i64>,
     ) -> BoxStream<'static, EngineResult<ContainerEvent>>;
+    /// A container's output: its last `tail` lines (all of it when `None`),
+    /// then, with `follow`, what it prints until it stops. An engine that
+    /// keeps no logs answers [`EngineError::InvalidRequest`].
+    fn logs(&self, id: String, options: LogOptions) -> BoxStream<'static, EngineResult<LogChunk>> {
+        let _ = (id, options);
+        futures::stream::once(async {
+            Err(EngineError::InvalidRequest(
+                "this engine keeps no logs".into(),
+            ))
+        })
+        .boxed()
+    }
+}
+
+/// What [`Engine::logs`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogOptions {
+    /// Only the last lines; `None`: all of them.
+    pub tail: Option<u64>,
+    /// Go on with what it prints from now on.
+    pub follow: bool,
+    /// Each line prefixed with the engine's time (RFC 3339, nanoseconds).
+    pub timestamps: bool,
+}
+
+/// Which of a container's streams a chunk of its output came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogStream {
+    /// Standard output (or a terminal's).
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// A piece of a container's output, as the engine sent it (usually a line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogChunk {
+    /// Its stream.
+    pub stream: LogStream,
+    /// The bytes.
+    pub bytes: bytes::Bytes,
 }
 
 /// Now in Unix nanoseconds: the scale of [`ContainerEvent::time_nanos`] and

@@ -16,7 +16,7 @@ use crate::engine::{Engine, EngineError, EngineResult, Operation};
 /// Everything an engine call passes through; shared by the gateway's calls.
 pub(crate) struct Layers {
     pub(crate) engine: Arc<dyn Engine>,
-    limiter: Arc<Limiter>,
+    pub(crate) limiter: Arc<Limiter>,
     in_flight: Semaphore,
     retry: RetryPolicy,
     pub(crate) counters: Counters,

@@ -7,6 +7,7 @@
 mod control;
 mod events;
 mod layers;
+mod logs;
 mod pull;
 pub mod rate;
 pub mod retry;
@@ -24,6 +25,7 @@ pub use self::control::{
 };
 pub use self::events::{ContainerSignal, EventRouter};
 use self::layers::Layers;
+pub use self::logs::StreamLogs;
 use self::pull::Pulls;
 pub use self::rate::Rate;
 pub use self::retry::RetryPolicy;

@@ -21,6 +21,7 @@ mod auth;
 pub mod board;
 mod error;
 pub mod events;
+mod logs;
 pub mod metrics;
 mod page;
 mod routes;

@@ -54,6 +54,10 @@ pub fn configure(config: &mut web::ServiceConfig, api: Api) {
                 .service(resource("/v1/units", Method::GET).route(web::get().to(units)))
                 .service(resource("/v1/units/{name}", Method::GET).route(web::get().to(unit)))
                 .service(
+                    resource("/v1/units/{name}/logs", Method::GET)
+                        .route(web::get().to(super::logs::logs)),
+                )
+                .service(
                     resource("/v1/units/{name}/{action}", Method::POST).route(web::post().to(act)),
                 )
                 .service(resource("/v1/events", Method::GET).route(web::get().to(stream)))

@@ -16,6 +16,7 @@ mod ps;
 mod ps_print;
 mod service;
 mod socket;
+mod unit_logs;
 mod up;
 mod verbs;
 
@@ -190,6 +191,33 @@ enum Command {
     Reload {
         #[command(flatten)]
         target: Target,
+    },
+    /// Print units' container output: through the running `up` when one
+    /// answers, else straight from the engine. With several units, each
+    /// line starts with its unit's name.
+    Logs {
+        /// Namespace of the units (not with --file).
+        #[arg(short = 'n', long, conflicts_with = "file")]
+        namespace: Option<String>,
+        /// Read the namespace from this manifest (not with -n; -f is
+        /// --follow here, as in docker logs).
+        #[arg(long = "file")]
+        file: Option<PathBuf>,
+        /// The `up`'s control socket, instead of the namespace's.
+        #[arg(long, value_name = "PATH")]
+        socket: Option<PathBuf>,
+        /// Go on printing what the units print.
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// Only the last N lines of each unit (a number, or all).
+        #[arg(long, value_name = "N", default_value = "all")]
+        tail: String,
+        /// Prefix each line with the engine's time of it.
+        #[arg(short = 't', long)]
+        timestamps: bool,
+        /// Units to show.
+        #[arg(required = true, value_name = "UNIT")]
+        units: Vec<String>,
     },
     /// Print the running `up`'s unit events as they happen.
     Events {
@@ -415,6 +443,33 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
             verbs::act(&target.client()?, "restart", &units).await
         }
         Command::Reload { target } => verbs::reload(&target.client()?).await,
+        Command::Logs {
+            namespace,
+            file,
+            socket,
+            follow,
+            tail,
+            timestamps,
+            units,
+        } => {
+            let address = address()?;
+            let tail = match tail.as_str() {
+                "all" => None,
+                n => Some(n.parse::<u64>().map_err(|_| {
+                    Failure::input(format!(
+                        "--tail must be a number of lines or all, not {n:?}"
+                    ))
+                })?),
+            };
+            let namespace = args::namespace_of(namespace, file.as_deref())?;
+            let socket = socket::path_of(socket, &namespace);
+            let options = stevedore::engine::LogOptions {
+                tail,
+                follow,
+                timestamps,
+            };
+            unit_logs::run(&address, &namespace, &socket, &units, options).await
+        }
         Command::Events { target, json } => {
             let format = if json {
                 LogFormat::Json
