@@ -453,3 +453,37 @@ async fn logs_come_through_the_api_prefixed_per_unit_and_from_the_engine_without
     let missing = run(&["logs", "-n", "t-api-logs", "--socket", &socket_text, "nope"]);
     assert_eq!(missing.status.code(), Some(1));
 }
+
+#[actix::test]
+async fn two_hundred_event_clients_each_get_every_event_of_the_restarts() {
+    if engine().await.is_none() {
+        return;
+    }
+    let _cleanup = Cleanup::new("t-api-crowd");
+    let (mut up, socket, _) = up_with_socket("t-api-crowd", &unit("web", ""));
+    up.wait_running(&["web"]);
+    let mut watcher = Events::open(&socket, None);
+    let clients: Vec<Events> = (0..200).map(|_| Events::open(&socket, None)).collect();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        docker(&["kill", "t-api-crowd--web"]);
+        for state in ["backing-off", "running"] {
+            let read = watcher.until(|e| e["state"] == state);
+            ids.extend(read.iter().filter_map(|m| m.id));
+        }
+    }
+    let last = *ids.last().unwrap();
+    // The restarts went on with 200 listeners; each heard all of them.
+    std::thread::scope(|scope| {
+        for mut client in clients {
+            let ids = &ids;
+            scope.spawn(move || {
+                let mut heard = Vec::new();
+                while heard.last() != Some(&last) {
+                    heard.extend(client.next().id);
+                }
+                assert_eq!(&heard, ids);
+            });
+        }
+    });
+}
