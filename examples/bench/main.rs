@@ -6,16 +6,19 @@
 //! (restarts the machine's dockerd), unhealthy (unhealthy → running again,
 //! against an events client and an autoheal-style poller), ordered-bringup
 //! (50 units in 10 dependency chains of depth 5, against docker-compose),
-//! all. Only `all` rewrites BENCHMARKS.md; one scenario prints its rows.
+//! api (listing 200 units at 1,000 req/s beside the engine's list and
+//! supervisord's XML-RPC, and wrk's saturation throughput), all. Only `all` rewrites BENCHMARKS.md; one scenario prints its rows.
 //! Options: --runs N (5), --restarts N (20), --engine-restarts N (8), --idle-seconds N (60),
 //! --units N (50, engine-restart), --rounds N (20, unhealthy: per contender).
 //! It installs nothing: it checks for the engine, the test image, the
 //! stevedore binary and docker-compose, and says how to get what is missing.
 
 mod adoption;
+mod api;
 mod bringup;
 mod engine_restart;
 mod heap;
+mod http_load;
 mod ordered_bringup;
 mod report;
 mod restart;
@@ -80,10 +83,11 @@ async fn main() {
         "engine-restart",
         "unhealthy",
         "ordered-bringup",
+        "api",
     ];
     if !known.contains(&scenario.as_str()) {
         eprintln!(
-            "usage: bench [all|bringup|restart|adoption|scale|engine-restart|unhealthy|ordered-bringup] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N] [--units N] [--rounds N]"
+            "usage: bench [all|bringup|restart|adoption|scale|engine-restart|unhealthy|ordered-bringup|api] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N] [--units N] [--rounds N]"
         );
         std::process::exit(2);
     }
@@ -119,6 +123,10 @@ async fn main() {
     if wants("ordered-bringup") {
         eprintln!("bench: ordered bring-up…");
         ordered_bringup::run(runs, &mut rows).await;
+    }
+    if wants("api") {
+        eprintln!("bench: api under load…");
+        api::run(runs.min(3), &mut rows).await;
     }
     if wants("engine-restart") {
         eprintln!("bench: engine restart (restarts dockerd)…");
