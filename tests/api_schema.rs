@@ -9,9 +9,9 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::api::{get, socket_path};
-use common::cli::{Up, have, manifest};
-use common::{Cleanup, IMAGE, engine, free_port, inspect};
+use common::api::{Listening, get};
+use common::cli::{have, manifest};
+use common::{Cleanup, IMAGE, engine, inspect};
 
 #[actix::test]
 async fn the_api_answers_as_its_openapi_document_says() {
@@ -33,26 +33,18 @@ async fn the_api_answers_as_its_openapi_document_says() {
             "namespace = \"t-api-schema\"\n[[unit]]\nname = \"web\"\nimage = \"{IMAGE}\"\ncommand = [\"sleep\", \"600\"]\nstop_timeout = \"1s\"\n"
         ),
     );
-    let socket = socket_path("t-api-schema");
-    let address = format!("127.0.0.1:{}", free_port());
-    let mut up = Up::start(
-        &file,
-        &[
-            "--socket",
-            &socket.display().to_string(),
-            "--listen",
-            &address,
-        ],
-    );
-    up.wait_running(&["web"]);
-    up.wait_for(&["the token for"]);
-    let token = std::fs::read_to_string(socket.with_extension("token")).unwrap();
+    let Listening {
+        up: _up,
+        socket,
+        address,
+        token,
+    } = Listening::start(&file, "t-api-schema", &["web"]);
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/openapi.yaml");
     let output = Command::new("st")
         .arg("run")
         .arg(&schema)
         .args(["--url", &format!("http://{address}")])
-        .args(["-H", &format!("Authorization: Bearer {}", token.trim())])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
         // Ending the supervisor, and answers that never end, are not
         // fuzzed; tests/cli_api.rs covers them.
         .args(["--exclude-path", "/v1/shutdown"])

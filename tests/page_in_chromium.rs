@@ -9,8 +9,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::api::{get, request_tcp, socket_path};
-use common::cli::{Up, have, manifest, run};
+use common::api::{Listening, get, request_tcp, socket_path};
+use common::cli::{have, manifest, run};
 use common::{Cleanup, IMAGE, engine, free_port};
 
 fn unit(name: &str) -> String {
@@ -69,11 +69,12 @@ async fn tcp_needs_the_token_and_refuses_to_start_without_one() {
         "nothing listens"
     );
 
-    let mut up = Up::start(&file, &["--socket", &socket_text, "--listen", &address]);
-    up.wait_running(&["web"]);
-    up.wait_for(&["the token for", "is in"]);
-    let token = std::fs::read_to_string(socket.with_extension("token")).unwrap();
-    let token = token.trim();
+    let Listening {
+        up: _up,
+        address,
+        token,
+        ..
+    } = Listening::start(&file, "t-page-tcp", &["web"]);
     assert_eq!(token.len(), 64);
 
     let without = request_tcp(&address, "GET", "/v1/units", &[], b"");
@@ -113,21 +114,8 @@ async fn the_status_page_lists_units_shows_a_kill_live_and_restarts_by_its_butto
         "page",
         &format!("namespace = \"t-page\"\n{}{}", unit("web"), unit("db")),
     );
-    let socket = socket_path("t-page");
-    let address = format!("127.0.0.1:{}", free_port());
-    let mut up = Up::start(
-        &file,
-        &[
-            "--socket",
-            &socket.display().to_string(),
-            "--listen",
-            &address,
-        ],
-    );
-    up.wait_running(&["web", "db"]);
-    up.wait_for(&["the token for"]);
-    let token = std::fs::read_to_string(socket.with_extension("token")).unwrap();
-    let url = format!("http://{address}/?token={}", token.trim());
+    let page = Listening::start(&file, "t-page", &["web", "db"]);
+    let url = format!("http://{}/?token={}", page.address, page.token);
     let screenshot = std::env::var("STEVEDORE_PAGE_SCREENSHOT").unwrap_or_else(|_| {
         std::env::temp_dir()
             .join("stevedore-page.png")
@@ -146,6 +134,7 @@ async fn the_status_page_lists_units_shows_a_kill_live_and_restarts_by_its_butto
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    eprintln!("{said}");
     assert!(output.status.success(), "the page test failed:\n{said}");
     assert!(said.contains("restart button restarted web"), "{said}");
 }

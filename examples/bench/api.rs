@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::bringup::stevedore_binary;
-use crate::http_load::{Target, fixed_rate, quantile};
+use crate::http_load::{Target, fixed_rate, quantile, sequential};
 use crate::report::Row;
 use crate::util::{IMAGE, docker, have, remove_prefixed};
 
@@ -204,11 +204,37 @@ pub async fn run(runs: usize, rows: &mut Vec<Row>) {
         ));
     }
 
-    let mut cli = Row::new(
-        scenario,
-        "docker ps --format json (a command per call)",
-        "ms",
-    );
+    // One call at a time: what each costs when nothing queues.
+    let one = "api: list 200 units, one call at a time (per call)";
+    for (contender, target, request) in [
+        ("stevedore GET /v1/units", &api, units.as_bytes().to_vec()),
+        (
+            "engine GET /containers/json",
+            &engine,
+            containers.as_bytes().to_vec(),
+        ),
+        (
+            "supervisord getAllProcessInfo",
+            &supervisor_target,
+            xml_rpc_request(),
+        ),
+    ] {
+        if contender.starts_with("supervisord") && supervisor.is_none() {
+            continue;
+        }
+        let mut row = Row::new(one, contender, "ms");
+        let latencies = sequential(target, &request, 100 * runs);
+        for latency in &latencies {
+            row.push_duration(*latency);
+        }
+        row.note = format!(
+            "p99 {:.2} ms; one keep-alive connection",
+            quantile(&latencies, 0.99).as_secs_f64() * 1000.0
+        );
+        rows.push(row);
+    }
+
+    let mut cli = Row::new(one, "docker ps --format json (a command per call)", "ms");
     for _ in 0..10 * runs {
         let began = Instant::now();
         docker(&[

@@ -129,3 +129,21 @@ pub fn quantile(samples: &[Duration], fraction: f64) -> Duration {
     let index = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[index]
 }
+
+/// `count` requests one after the other on one keep-alive connection;
+/// returns each one's latency.
+pub fn sequential(target: &Target, request: &[u8], count: usize) -> Vec<Duration> {
+    let mut reader = BufReader::new(connect(target));
+    (0..count)
+        .map(|_| {
+            let began = Instant::now();
+            reader.get_mut().write_all(request).unwrap();
+            assert_eq!(
+                read_answer(&mut reader),
+                200,
+                "the server refused the request"
+            );
+            began.elapsed()
+        })
+        .collect()
+}

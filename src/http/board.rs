@@ -54,6 +54,11 @@ pub struct BoardState {
     pub timeline: VecDeque<RestartEntry>,
     /// The id the next event gets.
     next_id: u64,
+    /// `GET /v1/units`'s last answer: the board's version and the second
+    /// (uptimes) it was made for, and its JSON.
+    listed: Option<(u64, u64, actix_web::web::Bytes)>,
+    /// One more for every change to `units`.
+    version: u64,
 }
 
 impl BoardState {
@@ -80,6 +85,7 @@ impl BoardState {
     pub fn record(&mut self, event: UnitEvent) -> Arc<Numbered> {
         let id = self.next_id.max(1);
         self.next_id = id + 1;
+        self.version += 1;
         if event.state == UnitState::Removed {
             self.units.remove(&event.unit);
         } else if let Some(unit) = self.units.get_mut(&event.unit) {
@@ -153,6 +159,7 @@ impl Board {
         supervisor.subscribe(writer.recipient()).await;
         if let Ok(units) = supervisor.list().await {
             let mut state = board.state.write().unwrap();
+            state.version += 1;
             for status in units {
                 state
                     .units
@@ -181,6 +188,28 @@ impl Board {
     /// Reads the board.
     pub fn read<T>(&self, read: impl FnOnce(&BoardState) -> T) -> T {
         read(&self.state.read().unwrap())
+    }
+
+    /// Every unit as of now, as the JSON of `GET /v1/units`. Made once per
+    /// change of the board and second of uptime, however many ask: a
+    /// dashboard polling it costs a copy of the bytes.
+    pub fn units_json(&self) -> actix_web::web::Bytes {
+        let now = SystemTime::now();
+        let second = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        if let Some((version, at, json)) = &self.read(|state| state.listed.clone())
+            && *version == self.read(|state| state.version)
+            && *at == second
+        {
+            return json.clone();
+        }
+        let mut state = self.state.write().unwrap();
+        let units: Vec<UnitView> = state.units.values().map(|unit| unit.at(now)).collect();
+        let json = actix_web::web::Bytes::from(serde_json::to_vec(&units).unwrap_or_default());
+        state.listed = Some((state.version, second, json.clone()));
+        json
     }
 
     /// Every unit as of now, sorted by name.

@@ -142,7 +142,9 @@ async fn not_found(request: HttpRequest) -> HttpResponse {
 /// `GET /v1/units`: every unit, sorted by name.
 async fn units(api: web::Data<Api>) -> HttpResponse {
     api.board.settle().await;
-    HttpResponse::Ok().json(api.board.units())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(api.board.units_json())
 }
 
 /// `GET /v1/units/{name}`.

@@ -245,3 +245,31 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .windows(needle.len())
         .position(|window| window == needle)
 }
+
+/// A running `up -f FILE` serving its API on a socket of its own and on
+/// TCP, once `units` run: the process, its socket, its TCP address and the
+/// token it made.
+pub struct Listening {
+    pub up: super::cli::Up,
+    pub socket: PathBuf,
+    pub address: String,
+    pub token: String,
+}
+
+impl Listening {
+    pub fn start(file: &Path, namespace: &str, units: &[&str]) -> Listening {
+        let socket = socket_path(namespace);
+        let address = format!("127.0.0.1:{}", super::free_port());
+        let socket_text = socket.display().to_string();
+        let mut up = super::cli::Up::start(file, &["--socket", &socket_text, "--listen", &address]);
+        up.wait_running(units);
+        up.wait_for(&["the token for", "is in"]);
+        let token = std::fs::read_to_string(socket.with_extension("token")).unwrap();
+        Listening {
+            up,
+            socket,
+            address,
+            token: token.trim().to_string(),
+        }
+    }
+}

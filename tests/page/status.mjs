@@ -47,6 +47,7 @@ try {
   const timeline = await page.$$eval("#timeline li", (items) => items.map((i) => i.textContent));
   if (!timeline.some((t) => t.includes("web restarting"))) throw new Error("timeline: " + timeline);
   step("restart shown: " + (await restarts()));
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
 
   const startedAt = () =>
     page.$eval('tr[data-unit="web"]', (tr) => tr.dataset.startedAt);
@@ -63,7 +64,6 @@ try {
   const error = await page.$eval("#error", (e) => e.textContent);
   if (error) throw new Error("the page says: " + error);
   step("restart button restarted web");
-  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   if (logs.some((l) => l.startsWith("error"))) throw new Error("page errors: " + logs.join("\n"));
 } finally {
   await browser.close();
