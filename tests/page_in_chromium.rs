@@ -73,9 +73,42 @@ async fn tcp_needs_the_token_and_refuses_to_start_without_one() {
         up: _up,
         address,
         token,
-        ..
+        socket: listening_socket,
     } = Listening::start(&file, "t-page-tcp", &["web"]);
     assert_eq!(token.len(), 64);
+
+    // The verbs reach it over TCP with the token file.
+    let token_file = listening_socket
+        .with_extension("token")
+        .display()
+        .to_string();
+    let restart = run(&[
+        "restart",
+        "--api",
+        &address,
+        "--token-file",
+        &token_file,
+        "web",
+    ]);
+    assert_eq!(
+        restart.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&restart.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&restart.stdout), "web: running\n");
+    let wrong_file = listening_socket.with_file_name("wrong-token");
+    std::fs::write(&wrong_file, "nope\n").unwrap();
+    let refused = run(&[
+        "restart",
+        "--api",
+        &address,
+        "--token-file",
+        &wrong_file.display().to_string(),
+        "web",
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("bearer token"));
 
     let without = request_tcp(&address, "GET", "/v1/units", &[], b"");
     assert_eq!(without.status, 401);

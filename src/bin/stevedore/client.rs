@@ -13,9 +13,25 @@ use tokio::net::UnixStream;
 
 use crate::Failure;
 
-/// A running `up`'s API.
+type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+
+/// An HTTP/1.1 connection over `stream`, driven in the background.
+async fn handshake<S>(stream: S) -> hyper::Result<Sender>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    actix::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+/// A running `up`'s API: on its unix socket, or on the TCP address of its
+/// `--listen` with the token.
 pub struct Client {
     socket: PathBuf,
+    tcp: Option<(std::net::SocketAddr, String)>,
 }
 
 /// An answer: its status and JSON body.
@@ -39,7 +55,16 @@ impl Client {
     pub fn connect(socket: &Path) -> Option<Client> {
         crate::socket::is_live(socket).then(|| Client {
             socket: socket.to_path_buf(),
+            tcp: None,
         })
+    }
+
+    /// The API at `address` (an `up --listen`), with `token`.
+    pub fn over_tcp(address: std::net::SocketAddr, token: String) -> Client {
+        Client {
+            socket: PathBuf::from(address.to_string()),
+            tcp: Some((address, token)),
+        }
     }
 
     /// The API at `socket`, or the failure that says no `up` runs (exit 1).
@@ -56,19 +81,26 @@ impl Client {
         let unreachable = |error: &dyn std::fmt::Display| {
             Failure::runtime(format!("cannot talk to {}: {error}", self.socket.display()))
         };
-        let stream = UnixStream::connect(&self.socket)
-            .await
-            .map_err(|e| unreachable(&e))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| unreachable(&e))?;
-        actix::spawn(async move {
-            let _ = connection.await;
-        });
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(method)
             .uri(path)
-            .header("Host", "stevedore")
+            .header("Host", "stevedore");
+        let mut sender = match &self.tcp {
+            Some((address, token)) => {
+                request = request.header("Authorization", format!("Bearer {token}"));
+                let stream = tokio::net::TcpStream::connect(address)
+                    .await
+                    .map_err(|e| unreachable(&e))?;
+                handshake(stream).await.map_err(|e| unreachable(&e))?
+            }
+            None => {
+                let stream = UnixStream::connect(&self.socket)
+                    .await
+                    .map_err(|e| unreachable(&e))?;
+                handshake(stream).await.map_err(|e| unreachable(&e))?
+            }
+        };
+        let request = request
             .body(Empty::<Bytes>::new())
             .expect("a valid request");
         sender

@@ -258,13 +258,29 @@ struct Target {
     #[arg(short = 'f', long = "file")]
     file: Option<PathBuf>,
     /// The `up`'s control socket, instead of the namespace's.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "api")]
     socket: Option<PathBuf>,
+    /// Talk to an `up --listen ADDR:PORT` over TCP instead (with
+    /// --token-file).
+    #[arg(long, value_name = "ADDR:PORT", requires = "token_file")]
+    api: Option<std::net::SocketAddr>,
+    /// The file holding that `up`'s bearer token (its <socket>.token).
+    #[arg(long, value_name = "PATH", requires = "api")]
+    token_file: Option<PathBuf>,
 }
 
 impl Target {
     /// The client of the `up` this names; exit 1 when none answers.
     fn client(self) -> Result<client::Client, Failure> {
+        if let (Some(address), Some(file)) = (self.api, &self.token_file) {
+            let token = std::fs::read_to_string(file).map_err(|error| {
+                Failure::input(format!(
+                    "cannot read the token file {}: {error}",
+                    file.display()
+                ))
+            })?;
+            return Ok(client::Client::over_tcp(address, token.trim().to_string()));
+        }
         let namespace = match (&self.socket, &self.namespace, &self.file) {
             // A socket given outright needs no namespace.
             (Some(_), None, None) => String::from("(--socket)"),
