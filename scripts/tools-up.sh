@@ -11,6 +11,8 @@ log() { echo "tools-up: $*" >&2; }
 
 need_install=()
 command -v promtool >/dev/null 2>&1 || need_install+=(prometheus)
+# Compose files are compared with what Debian's docker-compose (1.29) makes of them.
+command -v docker-compose >/dev/null 2>&1 || need_install+=(docker-compose)
 command -v chromium >/dev/null 2>&1 || need_install+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_install+=(chromium-driver)
 if [ "${#need_install[@]}" -gt 0 ]; then

@@ -32,6 +32,7 @@
 //! }
 //! ```
 
+pub mod compose;
 pub mod engine;
 pub mod gateway;
 #[cfg(feature = "http")]

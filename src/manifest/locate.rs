@@ -59,6 +59,9 @@ struct UnitLocations {
     fields: BTreeMap<String, (usize, usize)>,
 }
 
+/// A unit's header and its fields' positions, as another reader found them.
+pub type FoundUnit = ((usize, usize), BTreeMap<String, (usize, usize)>);
+
 impl Locations {
     /// The positions of `defaults`' and `units`' spans in `lines`' text.
     pub(super) fn new(
@@ -103,6 +106,18 @@ impl Locations {
             .or_else(|| exact(&self.defaults))
             .or_else(|| nearest(own))
             .or_else(|| nearest(&self.defaults))
+    }
+
+    /// Positions found by another reader (a compose file): each unit's
+    /// header (its service key) and where each of its fields was written.
+    pub fn from_units(units: BTreeMap<String, FoundUnit>) -> Self {
+        Locations {
+            units: units
+                .into_iter()
+                .map(|(name, (header, fields))| (name, UnitLocations { header, fields }))
+                .collect(),
+            defaults: BTreeMap::new(),
+        }
     }
 
     /// Where `unit`'s `[[unit]]` header is.

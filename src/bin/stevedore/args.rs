@@ -3,15 +3,40 @@
 
 use std::path::Path;
 
-use stevedore::manifest::{LoadError, Manifest, read_manifest};
+use stevedore::compose::{FILE_NAMES, is_compose_file, read_compose};
+use stevedore::manifest::{LoadError, Manifest, ManifestProblem, read_manifest};
 use stevedore::spec::validate::is_valid_name;
 
 use crate::Failure;
 
-/// Loads a manifest; every problem is listed, and the failure exits 2. A
-/// file that cannot be read is one line with the system's words.
-pub fn load(file: &Path) -> Result<Manifest, Failure> {
-    read_manifest(file).map_err(|error| match error {
+/// The file a command reads when `-f` is left at `units.toml` and there is
+/// none: the compose file of the directory, as compose finds it.
+pub fn discover(file: &Path) -> std::path::PathBuf {
+    if file == Path::new("units.toml") && !file.exists() {
+        for name in FILE_NAMES {
+            if Path::new(name).exists() {
+                return Path::new(name).to_path_buf();
+            }
+        }
+    }
+    file.to_path_buf()
+}
+
+/// Loads a manifest (TOML) or a compose file (by its name); every problem
+/// is listed, and the failure exits 2. A file that cannot be read is one
+/// line with the system's words. A compose file's warnings go to `warn`.
+pub fn load_with(file: &Path, warn: impl Fn(&ManifestProblem)) -> Result<Manifest, Failure> {
+    let file = discover(file);
+    let file = file.as_path();
+    let read = if is_compose_file(file) {
+        read_compose(file).map(|compose| {
+            compose.warnings.iter().for_each(&warn);
+            compose.manifest
+        })
+    } else {
+        read_manifest(file)
+    };
+    read.map_err(|error| match error {
         LoadError::Invalid(error) => {
             let count = error.problems.len();
             Failure::input(format!(
@@ -26,6 +51,11 @@ pub fn load(file: &Path) -> Result<Manifest, Failure> {
     })
 }
 
+/// [`load_with`], warnings on stderr for a person.
+pub fn load(file: &Path) -> Result<Manifest, Failure> {
+    load_with(file, |warning| eprintln!("stevedore: warning: {warning}"))
+}
+
 /// The namespace from `-n`, else from the manifest given with `-f`, else
 /// from `units.toml` in the current directory.
 pub fn namespace_of(namespace: Option<String>, file: Option<&Path>) -> Result<String, Failure> {
@@ -33,10 +63,10 @@ pub fn namespace_of(namespace: Option<String>, file: Option<&Path>) -> Result<St
         check_namespace(&namespace)?;
         return Ok(namespace);
     }
-    let default = Path::new("units.toml");
+    let default = discover(Path::new("units.toml"));
     match file {
         Some(file) => Ok(load(file)?.namespace),
-        None if default.exists() => Ok(load(default)?.namespace),
+        None if default.exists() => Ok(load(&default)?.namespace),
         None => Err(Failure::input(
             "give the namespace with -n NAMESPACE or a manifest with -f FILE",
         )),

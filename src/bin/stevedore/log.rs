@@ -18,7 +18,9 @@ use crate::{Failure, LogFormat};
 /// The variables read for the filter, the first set (and not empty) wins.
 const FILTER_VARIABLES: [&str; 2] = ["STEVEDORE_LOG", "RUST_LOG"];
 /// Without either: pull progress (info) and trouble (warn), as before.
-const DEFAULT_FILTER: &str = "info";
+// actix-web's server says "starting 2 workers" and the like at info: its
+// own business, not the supervisor's.
+const DEFAULT_FILTER: &str = "info,actix_server=warn,actix_web=warn";
 
 /// Fixes the lines' style and installs the filtered tracing subscriber; a
 /// filter that does not parse is bad input (exit 2).

@@ -60,7 +60,8 @@ enum Command {
     /// Every line on stderr is a log line: its time (RFC 3339, UTC), its
     /// level, its message; or one JSON object with --log-format json.
     Up {
-        /// The manifest (TOML).
+        /// The manifest (TOML), or a compose file (compose.yaml, *.yml…;
+        /// without -f, the directory's compose file when there is no units.toml).
         #[arg(short = 'f', long = "file", default_value = "units.toml")]
         file: PathBuf,
         /// Namespace to use instead of the manifest's (checked as a
@@ -235,9 +236,19 @@ enum Command {
     },
     /// Print the man page (roff), e.g. `stevedore man | man -l -`.
     Man,
+    /// Print the stevedore manifest (TOML) that runs the same units as a
+    /// compose file (or a manifest), to move over.
+    Convert {
+        /// The compose file (or manifest); default: the directory's
+        /// compose.yaml, compose.yml, docker-compose.yaml or
+        /// docker-compose.yml.
+        #[arg(short = 'f', long = "file", default_value = "units.toml")]
+        file: PathBuf,
+    },
     /// Check a manifest; exit 0 when it is valid, 2 when it is not.
     Validate {
-        /// The manifest (TOML).
+        /// The manifest (TOML), or a compose file (compose.yaml, *.yml…;
+        /// without -f, the directory's compose file when there is no units.toml).
         #[arg(short = 'f', long = "file", default_value = "units.toml")]
         file: PathBuf,
     },
@@ -297,7 +308,8 @@ enum ServiceAction {
     /// docker.service, with the notify protocol (READY once every unit is
     /// adopted or started) and a watchdog.
     Print {
-        /// The manifest (TOML); the unit names it by its absolute path.
+        /// The manifest (TOML), or a compose file (compose.yaml, *.yml…;
+        /// without -f, the directory's compose file when there is no units.toml). the unit names it by its absolute path.
         #[arg(short = 'f', long = "file", default_value = "units.toml")]
         file: PathBuf,
         /// What `systemctl stop` does with the containers.
@@ -415,11 +427,16 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
     // Every value is checked before the engine is contacted.
     let address = || Address::parse(cli.host.as_deref(), host_from_env);
     match cli.command {
+        Command::Convert { file } => {
+            let manifest = args::load(&file)?;
+            output::stdout(&stevedore::compose::convert::to_toml(&manifest));
+            Ok(())
+        }
         Command::Validate { file } => {
             let manifest = args::load(&file)?;
             output::stdout(&format!(
                 "{}: valid, namespace {}, {} unit(s)\n",
-                file.display(),
+                manifest.file,
                 manifest.namespace,
                 manifest.units.len()
             ));

@@ -40,7 +40,9 @@ pub struct Options {
 }
 
 fn load(options: &Options) -> Result<Manifest, Failure> {
-    let mut manifest = args::load(&options.file)?;
+    let mut manifest = args::load_with(&options.file, |warning| {
+        Line::warn(warning.to_string()).emit();
+    })?;
     if let Some(namespace) = &options.namespace {
         manifest.namespace = namespace.clone();
     }

@@ -1,0 +1,147 @@
+//! `stevedore convert`: a manifest written as the TOML a person would have
+//! written for the same units (what reads back as the same specs).
+
+use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value, value};
+
+use crate::manifest::Manifest;
+use crate::spec::text::{format_duration, format_port, format_volume};
+use crate::spec::{HealthTest, UnitSpec};
+
+fn strings<'a>(items: impl IntoIterator<Item = &'a String>) -> Value {
+    Value::Array(items.into_iter().map(String::as_str).collect::<Array>())
+}
+
+fn text_table(pairs: &std::collections::BTreeMap<String, String>) -> Value {
+    let mut table = InlineTable::new();
+    for (key, text) in pairs {
+        table.insert(key, text.as_str().into());
+    }
+    Value::InlineTable(table)
+}
+
+fn unit_table(spec: &UnitSpec) -> Table {
+    let mut unit = Table::new();
+    unit["name"] = value(spec.name.as_str());
+    unit["image"] = value(spec.image.as_str());
+    if let Some(command) = &spec.command {
+        unit["command"] = Item::Value(strings(command));
+    }
+    if !spec.env.is_empty() {
+        unit["env"] = Item::Value(text_table(&spec.env));
+    }
+    if !spec.ports.is_empty() {
+        let ports: Vec<String> = spec.ports.iter().map(format_port).collect();
+        unit["ports"] = Item::Value(strings(&ports));
+    }
+    if !spec.volumes.is_empty() {
+        let volumes: Vec<String> = spec.volumes.iter().map(format_volume).collect();
+        unit["volumes"] = Item::Value(strings(&volumes));
+    }
+    if let Some(memory) = spec.memory {
+        unit["memory"] = value(i64::try_from(memory).unwrap_or(i64::MAX));
+    }
+    if let Some(shares) = spec.cpu_shares {
+        unit["cpu_shares"] = value(i64::try_from(shares).unwrap_or(i64::MAX));
+    }
+    if !spec.labels.is_empty() {
+        unit["labels"] = Item::Value(text_table(&spec.labels));
+    }
+    unit["restart"] = value(spec.restart.to_string());
+    unit["stop_timeout"] = value(format_duration(spec.stop_timeout));
+    unit["stop_signal"] = value(spec.stop_signal.as_str());
+    if let Some(check) = &spec.healthcheck {
+        let mut table = InlineTable::new();
+        match &check.test {
+            HealthTest::Disabled => {
+                table.insert("disable", true.into());
+            }
+            HealthTest::Inherit => {}
+            test => {
+                table.insert("test", strings(&test.to_engine()));
+            }
+        }
+        let durations = [
+            ("interval", check.interval),
+            ("timeout", check.timeout),
+            ("start_period", check.start_period),
+            ("start_interval", check.start_interval),
+        ];
+        for (key, duration) in durations {
+            if let Some(duration) = duration {
+                table.insert(key, format_duration(duration).into());
+            }
+        }
+        if let Some(retries) = check.retries {
+            table.insert("retries", i64::from(retries).into());
+        }
+        unit["healthcheck"] = Item::Value(Value::InlineTable(table));
+    }
+    if !spec.depends_on.is_empty() {
+        let mut table = InlineTable::new();
+        for (name, dependency) in &spec.depends_on {
+            let mut entry = InlineTable::new();
+            entry.insert("condition", dependency.condition.as_str().into());
+            if dependency.restart {
+                entry.insert("restart", true.into());
+            }
+            table.insert(name, Value::InlineTable(entry));
+        }
+        unit["depends_on"] = Item::Value(Value::InlineTable(table));
+    }
+    unit
+}
+
+/// The manifest as TOML: its namespace and one `[[unit]]` per unit.
+pub fn to_toml(manifest: &Manifest) -> String {
+    let mut document = DocumentMut::new();
+    document["namespace"] = value(manifest.namespace.as_str());
+    let mut units = ArrayOfTables::new();
+    for spec in &manifest.units {
+        units.push(unit_table(spec));
+    }
+    document["unit"] = Item::ArrayOfTables(units);
+    format!(
+        "# Converted by `stevedore convert` from {}.\n{document}",
+        manifest.file
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::compose::parse_compose;
+    use crate::manifest::parse_manifest;
+
+    #[test]
+    fn a_converted_compose_file_reads_back_as_the_same_units() {
+        let text = r#"
+name: shop
+services:
+  web:
+    image: busybox
+    command: ["httpd", "-f"]
+    environment: { GREETING: hello }
+    ports: ["127.0.0.1:18080:8080/udp"]
+    volumes: ["/srv:/data:ro"]
+    mem_limit: 64m
+    cpu_shares: 512
+    labels: { team: web }
+    restart: on-failure:3
+    stop_grace_period: 2s
+    healthcheck: { test: "wget -q -O- http://127.0.0.1:8080/", interval: 5s, retries: 2 }
+  worker:
+    image: busybox
+    depends_on: { web: { condition: service_healthy, restart: true } }
+"#;
+        let compose =
+            parse_compose(text, "compose.yaml", Path::new("/srv"), &HashMap::new()).unwrap();
+        let toml = to_toml(&compose.manifest);
+        let back =
+            parse_manifest(&toml, "converted.toml").unwrap_or_else(|e| panic!("{e}\n{toml}"));
+        assert_eq!(back.namespace, "shop");
+        assert_eq!(back.units, compose.manifest.units, "{toml}");
+    }
+}

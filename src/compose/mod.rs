@@ -1,0 +1,241 @@
+//! Compose files read as manifests: positioned YAML, compose's
+//! interpolation, and each service a unit, every key carried out, warned
+//! about or refused by name (never silently dropped).
+
+pub mod convert;
+pub mod interpolate;
+mod services;
+pub mod words;
+pub mod yaml;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use self::services::Walk;
+pub use self::services::{CARRIED, NOT_YET, WARNED};
+use self::yaml::{Kind, Node};
+use crate::manifest::{LoadError, Locations, Manifest, ManifestError, ManifestProblem};
+use crate::spec::graph::{self, Undeclared};
+use crate::spec::validate::{is_valid_name, validate};
+
+/// The names compose looks for in a directory, in its order.
+pub const FILE_NAMES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+
+/// Whether `path` names a compose file (by its name or a `.yml`/`.yaml`
+/// extension) rather than a TOML manifest.
+pub fn is_compose_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    FILE_NAMES.contains(&name) || path.extension().is_some_and(|e| e == "yml" || e == "yaml")
+}
+
+/// A compose file read as a manifest, with what it says that changes
+/// nothing here (warnings).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compose {
+    /// The units, the namespace (the project name) and their positions.
+    pub manifest: Manifest,
+    /// Keys ignored, variables not set, and what is not carried out yet
+    /// without being an error.
+    pub warnings: Vec<ManifestProblem>,
+}
+
+/// A project name as compose normalises a directory's: lowercase, only
+/// `a-z 0-9 _ -`, no leading `_` or `-`.
+pub fn normalise_project_name(name: &str) -> String {
+    let kept: String = name
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    kept.trim_start_matches(['_', '-']).to_string()
+}
+
+/// The variables of a compose file: its directory's `.env`, then the
+/// process environment over it (compose's order).
+pub fn variables(dir: &Path) -> Result<HashMap<String, String>, String> {
+    let mut vars = HashMap::new();
+    let env_file = dir.join(".env");
+    if let Ok(text) = std::fs::read_to_string(&env_file) {
+        let pairs = interpolate::parse_env_file(&text)
+            .map_err(|error| format!("{}: {error}", env_file.display()))?;
+        vars.extend(pairs);
+    }
+    vars.extend(std::env::vars());
+    Ok(vars)
+}
+
+/// Reads the compose file at `path`.
+pub fn read_compose(path: &Path) -> Result<Compose, LoadError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
+        file: file.clone(),
+        error,
+    })?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    let vars = variables(&dir).map_err(|message| {
+        LoadError::Invalid(ManifestError {
+            problems: vec![ManifestProblem {
+                file: file.clone(),
+                line: 1,
+                column: 1,
+                unit: None,
+                field: None,
+                message,
+            }],
+        })
+    })?;
+    parse_compose(&text, &file, &dir, &vars).map_err(LoadError::Invalid)
+}
+
+/// Reads a compose file's `text`; `file` names it in problems, `dir` is
+/// where its relative paths start, `vars` what `${VAR}` reads.
+pub fn parse_compose(
+    text: &str,
+    file: &str,
+    dir: &Path,
+    vars: &HashMap<String, String>,
+) -> Result<Compose, ManifestError> {
+    let one = |line, column, field: Option<&str>, message: String| ManifestError {
+        problems: vec![ManifestProblem {
+            file: file.to_string(),
+            line,
+            column,
+            unit: None,
+            field: field.map(str::to_string),
+            message,
+        }],
+    };
+    let root = yaml::parse(text).map_err(|e| one(e.at.0, e.at.1, None, e.message))?;
+    let Kind::Map(top) = &root.kind else {
+        return Err(one(
+            root.at.0,
+            root.at.1,
+            None,
+            "a compose file is a mapping".into(),
+        ));
+    };
+    let mut walk = Walk {
+        file,
+        dir,
+        vars,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+        locations: BTreeMap::new(),
+    };
+    let mut name = None;
+    let mut services: Option<&Node> = None;
+    for (key, value) in top {
+        match key.text.as_str() {
+            "services" => services = Some(value),
+            "name" => name = walk.text(value, None, "name").map(|n| (n, value.at)),
+            "version" => walk.warn(key.at, None, Some("version"), "is obsolete and ignored, as compose ignores it"),
+            k if k.starts_with("x-") => {}
+            "networks" | "volumes" | "secrets" | "configs" | "include" | "models" => {
+                let empty = matches!(&value.kind, Kind::Null)
+                    || matches!(&value.kind, Kind::Map(m) if m.is_empty());
+                if !empty {
+                    walk.problems.push(problem(file, key.at, &key.text, "top-level networks, volumes, secrets, configs, include and models are not carried out by stevedore yet"));
+                }
+            }
+            other => walk.problems.push(problem(file, key.at, other, "is not a top-level compose key (services, name, networks, volumes, secrets, configs, x-…)")),
+        }
+    }
+    let namespace = match &name {
+        Some((name, _)) => name.clone(),
+        None => normalise_project_name(
+            &dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ),
+    };
+    let at = name.as_ref().map_or((1, 1), |(_, at)| *at);
+    if !is_valid_name(&namespace) || namespace.contains("--") {
+        walk.problems.push(problem(file, at, "name", &format!("{namespace:?} cannot be a project name here: letters, digits, '_', '.' and '-', starting with a letter or digit, no \"--\"")));
+    }
+    let mut units = Vec::new();
+    match services.map(|s| &s.kind) {
+        Some(Kind::Map(entries)) if !entries.is_empty() => {
+            for (name, node) in entries {
+                if name.text.starts_with("x-") {
+                    continue;
+                }
+                if let Some(spec) = walk.service(name, node) {
+                    units.push(spec);
+                }
+            }
+        }
+        _ => walk.problems.push(problem(
+            file,
+            (1, 1),
+            "services",
+            "a compose file needs at least one service",
+        )),
+    }
+    let locations = Locations::from_units(walk.locations.clone());
+    let manifest = Manifest {
+        namespace,
+        units,
+        file: file.to_string(),
+        locations,
+    };
+    // What a spec itself gets wrong, at the key that says it.
+    for spec in &manifest.units {
+        if let Err(problems) = validate(spec) {
+            for found in problems {
+                if found.field == "image" && spec.image.is_empty() {
+                    continue; // already said: image is missing
+                }
+                walk.problems
+                    .push(manifest.problem(&spec.name, &found.field, found.message));
+            }
+        }
+    }
+    let specs: Vec<_> = manifest.units.iter().collect();
+    for found in graph::problems(&specs, Undeclared::Refused) {
+        let (unit, dependency) = found.location();
+        let field = format!("depends_on.{dependency}");
+        walk.problems
+            .push(manifest.problem(unit, &field, found.to_string()));
+    }
+    if manifest.units.len() > 1 {
+        walk.warn((1, 1), None, None, "the services share the engine's default bridge network: they do not reach each other by service name yet (project networks are not carried out yet)");
+    }
+    if walk.problems.is_empty() {
+        Ok(Compose {
+            manifest,
+            warnings: walk.warnings,
+        })
+    } else {
+        let mut problems = walk.problems;
+        problems.sort_by_key(|p| (p.line, p.column));
+        problems.dedup();
+        Err(ManifestError { problems })
+    }
+}
+
+fn problem(file: &str, at: (usize, usize), field: &str, message: &str) -> ManifestProblem {
+    ManifestProblem {
+        file: file.to_string(),
+        line: at.0,
+        column: at.1,
+        unit: None,
+        field: Some(field.to_string()),
+        message: message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

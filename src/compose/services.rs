@@ -1,0 +1,642 @@
+//! A compose file's services as units: each key carried out, warned about
+//! or refused by name, every problem at its line and column.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::interpolate::{Variables, interpolate};
+use super::words::split_command;
+use super::yaml::{At, Key, Kind, Node};
+use crate::RestartPolicy;
+use crate::manifest::ManifestProblem;
+use crate::spec::text::{parse_duration, parse_port, parse_size};
+use crate::spec::{
+    Condition, Dependency, HealthCheck, HealthTest, PortMapping, Protocol, UnitSpec, VolumeMount,
+};
+
+/// The service keys stevedore carries out.
+pub const CARRIED: &[&str] = &[
+    "image",
+    "command",
+    "environment",
+    "ports",
+    "volumes",
+    "restart",
+    "healthcheck",
+    "depends_on",
+    "labels",
+    "stop_signal",
+    "stop_grace_period",
+    "mem_limit",
+    "cpu_shares",
+];
+
+/// Keys that change nothing about how the container runs here: a warning.
+pub const WARNED: &[&str] = &[
+    "stdin_open",
+    "tty",
+    "attach",
+    "develop",
+    "pull_refresh_after",
+];
+
+/// Every other service key of the compose specification: refused by name
+/// until stevedore carries it out.
+pub const NOT_YET: &[&str] = &[
+    "annotations",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "deploy",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "hostname",
+    "init",
+    "ipc",
+    "isolation",
+    "label_file",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "post_start",
+    "pre_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "read_only",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes_from",
+    "working_dir",
+];
+
+/// What the walk found, and where.
+pub struct Walk<'a> {
+    pub file: &'a str,
+    pub dir: &'a Path,
+    pub vars: &'a dyn Variables,
+    pub problems: Vec<ManifestProblem>,
+    pub warnings: Vec<ManifestProblem>,
+    /// Each unit's service key and its fields' positions.
+    pub locations: BTreeMap<String, (At, BTreeMap<String, At>)>,
+}
+
+impl Walk<'_> {
+    fn problem(
+        &mut self,
+        at: At,
+        unit: Option<&str>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) {
+        self.problems.push(ManifestProblem {
+            file: self.file.to_string(),
+            line: at.0,
+            column: at.1,
+            unit: unit.map(str::to_string),
+            field: field.map(str::to_string),
+            message: message.into(),
+        });
+    }
+
+    /// A warning about the file as a whole or one of its keys.
+    pub fn warn(
+        &mut self,
+        at: At,
+        unit: Option<&str>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) {
+        self.warnings.push(ManifestProblem {
+            file: self.file.to_string(),
+            line: at.0,
+            column: at.1,
+            unit: unit.map(str::to_string),
+            field: field.map(str::to_string),
+            message: message.into(),
+        });
+    }
+
+    /// A scalar's text, interpolated; `None` (with a problem) otherwise.
+    pub fn text(&mut self, node: &Node, unit: Option<&str>, field: &str) -> Option<String> {
+        match &node.kind {
+            Kind::Scalar { text, .. } => match interpolate(text, self.vars) {
+                Ok(done) => {
+                    for name in done.unset {
+                        let message = format!("the variable {name} is not set; it reads as \"\"");
+                        self.warn(node.at, unit, Some(field), message);
+                    }
+                    Some(done.text)
+                }
+                Err(error) => {
+                    self.problem(node.at, unit, Some(field), error.to_string());
+                    None
+                }
+            },
+            _ => {
+                let message = format!("expected a string, found {}", node.describe());
+                self.problem(node.at, unit, Some(field), message);
+                None
+            }
+        }
+    }
+
+    fn parsed<T>(
+        &mut self,
+        node: &Node,
+        unit: &str,
+        field: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let text = self.text(node, Some(unit), field)?;
+        match parse(text.trim()) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.problem(node.at, Some(unit), Some(field), message);
+                None
+            }
+        }
+    }
+
+    /// A list of strings, or a string split as compose splits a command.
+    fn words(&mut self, node: &Node, unit: &str, field: &str) -> Option<Vec<String>> {
+        match &node.kind {
+            Kind::List(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| self.text(item, Some(unit), &format!("{field}[{i}]")))
+                .collect(),
+            _ => self.parsed(node, unit, field, split_command),
+        }
+    }
+
+    /// `KEY=VALUE` items or a mapping of strings; a `KEY` alone (or a null
+    /// value) takes the variable from the environment, as compose does.
+    fn pairs(&mut self, node: &Node, unit: &str, field: &str) -> BTreeMap<String, String> {
+        let mut pairs = BTreeMap::new();
+        match &node.kind {
+            Kind::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let path = format!("{field}[{i}]");
+                    let Some(text) = self.text(item, Some(unit), &path) else {
+                        continue;
+                    };
+                    match text.split_once('=') {
+                        Some((key, value)) => {
+                            pairs.insert(key.to_string(), value.to_string());
+                        }
+                        None => {
+                            if let Some(value) = self.vars.get(&text) {
+                                pairs.insert(text, value);
+                            }
+                        }
+                    }
+                }
+            }
+            Kind::Map(entries) => {
+                for (key, value) in entries {
+                    let path = format!("{field}.{}", key.text);
+                    let value = match &value.kind {
+                        Kind::Null => self.vars.get(&key.text),
+                        _ => self.text(value, Some(unit), &path),
+                    };
+                    if let Some(value) = value {
+                        pairs.insert(key.text.clone(), value);
+                    }
+                }
+            }
+            Kind::Null => {}
+            _ => self.problem(
+                node.at,
+                Some(unit),
+                Some(field),
+                "expected a list of KEY=VALUE or a mapping",
+            ),
+        }
+        pairs
+    }
+
+    /// One service as a unit.
+    pub fn service(&mut self, name: &Key, node: &Node) -> Option<UnitSpec> {
+        let unit = name.text.as_str();
+        let Kind::Map(entries) = &node.kind else {
+            self.problem(
+                node.at,
+                Some(unit),
+                None,
+                format!("a service is a mapping, not {}", node.describe()),
+            );
+            return None;
+        };
+        let mut fields = BTreeMap::new();
+        let image = match node.get("image") {
+            Some(image) => self.text(image, Some(unit), "image"),
+            None => {
+                self.problem(
+                    name.at,
+                    Some(unit),
+                    Some("image"),
+                    "is missing (build: is not carried out yet)",
+                );
+                None
+            }
+        };
+        let mut spec = UnitSpec::new(unit, image.unwrap_or_default())
+            // Compose's default is no restart, Docker's.
+            .restart(RestartPolicy::No);
+        for (key, value) in entries {
+            fields.insert(key.text.clone(), key.at);
+            let field = key.text.as_str();
+            match field {
+                "image" => {}
+                _ if field.starts_with("x-") => {}
+                "command" => spec.command = self.words(value, unit, field),
+                "environment" => spec.env = self.pairs(value, unit, field),
+                "labels" => spec.labels = self.pairs(value, unit, field),
+                "ports" => spec.ports = self.ports(value, unit),
+                "volumes" => spec.volumes = self.volumes(value, unit),
+                "restart" => {
+                    if let Some(policy) =
+                        self.parsed(value, unit, field, str::parse::<RestartPolicy>)
+                    {
+                        spec.restart = policy;
+                    }
+                }
+                "stop_signal" => {
+                    if let Some(signal) = self.text(value, Some(unit), field) {
+                        spec.stop_signal = signal;
+                    }
+                }
+                "stop_grace_period" => {
+                    if let Some(grace) = self.parsed(value, unit, field, parse_duration) {
+                        spec.stop_timeout = grace;
+                    }
+                }
+                "mem_limit" => spec.memory = self.parsed(value, unit, field, parse_size),
+                "cpu_shares" => {
+                    spec.cpu_shares = self.parsed(value, unit, field, |t| {
+                        t.parse::<u64>()
+                            .map_err(|_| format!("{t:?} is not a number of shares"))
+                    })
+                }
+                "healthcheck" => {
+                    if let Some(check) = self.healthcheck(value, unit) {
+                        spec.healthcheck = Some(check);
+                    }
+                }
+                "depends_on" => {
+                    for (dependency, condition, at) in self.depends_on(value, unit) {
+                        fields.insert(format!("depends_on.{dependency}"), at);
+                        spec.depends_on.insert(dependency, condition);
+                    }
+                }
+                _ if WARNED.contains(&field) => {
+                    self.warn(
+                        key.at,
+                        Some(unit),
+                        Some(field),
+                        "changes nothing for a supervised container; ignored",
+                    );
+                }
+                _ if NOT_YET.contains(&field) => {
+                    self.problem(key.at, Some(unit), Some(field), "is not carried out by stevedore yet; remove it or use a stevedore manifest");
+                }
+                _ => self.problem(
+                    key.at,
+                    Some(unit),
+                    Some(field),
+                    "is not a compose service key",
+                ),
+            }
+        }
+        self.locations.insert(unit.to_string(), (name.at, fields));
+        Some(spec)
+    }
+
+    fn ports(&mut self, node: &Node, unit: &str) -> Vec<PortMapping> {
+        let Kind::List(items) = &node.kind else {
+            self.problem(node.at, Some(unit), Some("ports"), "expected a list");
+            return Vec::new();
+        };
+        let mut ports = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("ports[{i}]");
+            match &item.kind {
+                Kind::Map(_) => {
+                    let number = |walk: &mut Self, key: &str| {
+                        let node = item.get(key)?;
+                        walk.parsed(node, unit, &format!("{path}.{key}"), |t| {
+                            t.parse::<u16>().map_err(|_| format!("{t:?} is not a port"))
+                        })
+                    };
+                    let Some(internal) = number(self, "target") else {
+                        if item.get("target").is_none() {
+                            self.problem(item.at, Some(unit), Some(&path), "target is missing");
+                        }
+                        continue;
+                    };
+                    let external = number(self, "published").unwrap_or(0);
+                    let protocol = match item
+                        .get("protocol")
+                        .and_then(|p| self.text(p, Some(unit), &path))
+                    {
+                        Some(p) if p == "udp" => Protocol::Udp,
+                        _ => Protocol::Tcp,
+                    };
+                    let host_ip = item
+                        .get("host_ip")
+                        .and_then(|h| self.text(h, Some(unit), &path));
+                    ports.push(PortMapping {
+                        internal,
+                        external,
+                        protocol,
+                        host_ip,
+                    });
+                }
+                _ => {
+                    if let Some(port) = self.parsed(item, unit, &path, parse_port) {
+                        ports.push(port);
+                    }
+                }
+            }
+        }
+        ports
+    }
+
+    fn volumes(&mut self, node: &Node, unit: &str) -> Vec<VolumeMount> {
+        let Kind::List(items) = &node.kind else {
+            self.problem(node.at, Some(unit), Some("volumes"), "expected a list");
+            return Vec::new();
+        };
+        let mut volumes = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("volumes[{i}]");
+            let (source, target, read_only) = match &item.kind {
+                Kind::Map(_) => {
+                    let kind = item
+                        .get("type")
+                        .and_then(|t| self.text(t, Some(unit), &path));
+                    if kind.as_deref() != Some("bind") {
+                        self.problem(
+                            item.at,
+                            Some(unit),
+                            Some(&path),
+                            "only type: bind is carried out yet (named volumes and tmpfs are not)",
+                        );
+                        continue;
+                    }
+                    let source = item
+                        .get("source")
+                        .and_then(|s| self.text(s, Some(unit), &path));
+                    let target = item
+                        .get("target")
+                        .and_then(|t| self.text(t, Some(unit), &path));
+                    let read_only = item
+                        .get("read_only")
+                        .and_then(|r| self.text(r, Some(unit), &path))
+                        .is_some_and(|r| r == "true");
+                    match (source, target) {
+                        (Some(source), Some(target)) => (source, target, read_only),
+                        _ => {
+                            self.problem(
+                                item.at,
+                                Some(unit),
+                                Some(&path),
+                                "needs source and target",
+                            );
+                            continue;
+                        }
+                    }
+                }
+                _ => {
+                    let Some(text) = self.text(item, Some(unit), &path) else {
+                        continue;
+                    };
+                    let mut parts = text.splitn(3, ':');
+                    let source = parts.next().unwrap_or_default().to_string();
+                    let Some(target) = parts.next() else {
+                        self.problem(
+                            item.at,
+                            Some(unit),
+                            Some(&path),
+                            "an anonymous volume is not carried out yet; give host:container",
+                        );
+                        continue;
+                    };
+                    let mode = parts.next().unwrap_or("rw");
+                    (
+                        source,
+                        target.to_string(),
+                        mode.split(',').any(|m| m == "ro"),
+                    )
+                }
+            };
+            let is_path =
+                source.starts_with('/') || source.starts_with('.') || source.starts_with('~');
+            if !is_path {
+                self.problem(
+                    item.at,
+                    Some(unit),
+                    Some(&path),
+                    format!("{source:?} is a named volume; named volumes are not carried out yet"),
+                );
+                continue;
+            }
+            let host = match source.strip_prefix("~/") {
+                Some(rest) => std::env::var_os("HOME")
+                    .map(std::path::PathBuf::from)
+                    .unwrap_or_default()
+                    .join(rest),
+                None if source.starts_with('.') => self.dir.join(&source),
+                None => source.clone().into(),
+            };
+            volumes.push(VolumeMount {
+                host,
+                container: target.into(),
+                read_only,
+            });
+        }
+        volumes
+    }
+
+    fn healthcheck(&mut self, node: &Node, unit: &str) -> Option<HealthCheck> {
+        let Kind::Map(entries) = &node.kind else {
+            self.problem(
+                node.at,
+                Some(unit),
+                Some("healthcheck"),
+                "expected a mapping",
+            );
+            return None;
+        };
+        if node
+            .get("disable")
+            .and_then(|d| self.text(d, Some(unit), "healthcheck.disable"))
+            .as_deref()
+            == Some("true")
+        {
+            return Some(HealthCheck::disabled());
+        }
+        let mut check = match node.get("test") {
+            None => {
+                self.problem(node.at, Some(unit), Some("healthcheck.test"), "is missing");
+                return None;
+            }
+            Some(test) => match &test.kind {
+                Kind::List(_) => {
+                    let words = self.words(test, unit, "healthcheck.test")?;
+                    match HealthTest::from_engine(words) {
+                        Ok(HealthTest::Disabled) => return Some(HealthCheck::disabled()),
+                        Ok(test) => HealthCheck {
+                            test,
+                            ..HealthCheck::default()
+                        },
+                        Err(message) => {
+                            self.problem(test.at, Some(unit), Some("healthcheck.test"), message);
+                            return None;
+                        }
+                    }
+                }
+                _ => HealthCheck::shell(self.text(test, Some(unit), "healthcheck.test")?),
+            },
+        };
+        for (key, value) in entries {
+            let field = format!("healthcheck.{}", key.text);
+            match key.text.as_str() {
+                "test" | "disable" => {}
+                "interval" => check.interval = self.parsed(value, unit, &field, parse_duration),
+                "timeout" => check.timeout = self.parsed(value, unit, &field, parse_duration),
+                "start_period" => {
+                    check.start_period = self.parsed(value, unit, &field, parse_duration)
+                }
+                "start_interval" => {
+                    check.start_interval = self.parsed(value, unit, &field, parse_duration)
+                }
+                "retries" => {
+                    check.retries = self.parsed(value, unit, &field, |t| {
+                        t.parse::<u32>()
+                            .map_err(|_| format!("{t:?} is not a number of retries"))
+                    })
+                }
+                _ if key.text.starts_with("x-") => {}
+                _ => self.problem(key.at, Some(unit), Some(&field), "is not a healthcheck key"),
+            }
+        }
+        Some(check)
+    }
+
+    fn depends_on(&mut self, node: &Node, unit: &str) -> Vec<(String, Dependency, At)> {
+        let mut found = Vec::new();
+        match &node.kind {
+            Kind::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(name) = self.text(item, Some(unit), &format!("depends_on[{i}]")) {
+                        found.push((name, Dependency::new(Condition::Started), item.at));
+                    }
+                }
+            }
+            Kind::Map(entries) => {
+                for (key, value) in entries {
+                    let path = format!("depends_on.{}", key.text);
+                    let mut dependency = Dependency::new(Condition::Started);
+                    if let Some(condition) = value.get("condition") {
+                        let condition =
+                            self.text(condition, Some(unit), &format!("{path}.condition"));
+                        dependency = Dependency::new(match condition.as_deref() {
+                            Some("service_started") | None => Condition::Started,
+                            Some("service_healthy") => Condition::Healthy,
+                            Some("service_completed_successfully") => Condition::Completed,
+                            Some(other) => {
+                                let message = format!(
+                                    "{other:?} is not a condition (service_started, service_healthy or service_completed_successfully)"
+                                );
+                                self.problem(
+                                    value.at,
+                                    Some(unit),
+                                    Some(&format!("{path}.condition")),
+                                    message,
+                                );
+                                Condition::Started
+                            }
+                        });
+                    }
+                    if let Some(restart) = value.get("restart") {
+                        let restart = self.text(restart, Some(unit), &format!("{path}.restart"));
+                        dependency = dependency.restart(restart.as_deref() == Some("true"));
+                    }
+                    if let Some(required) = value.get("required")
+                        && self
+                            .text(required, Some(unit), &format!("{path}.required"))
+                            .as_deref()
+                            == Some("false")
+                    {
+                        self.problem(
+                            required.at,
+                            Some(unit),
+                            Some(&format!("{path}.required")),
+                            "required: false is not carried out yet",
+                        );
+                    }
+                    found.push((key.text.clone(), dependency, key.at));
+                }
+            }
+            _ => self.problem(
+                node.at,
+                Some(unit),
+                Some("depends_on"),
+                "expected a list of services or a mapping",
+            ),
+        }
+        found
+    }
+}
