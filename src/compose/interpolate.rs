@@ -43,15 +43,6 @@ impl Variables for BTreeMap<String, String> {
     }
 }
 
-/// No variables at all: every name is unset.
-struct NoVariables;
-
-impl Variables for NoVariables {
-    fn get(&self, _: &str) -> Option<String> {
-        None
-    }
-}
-
 /// The outcome of [`interpolate`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Interpolated {
@@ -70,27 +61,14 @@ pub enum InterpolationError {
     /// `text` is what compose-go reports: the text being interpolated when the bad `${` was met,
     /// that is the whole value, or the default, alternate, message or trailing part it was in.
     #[error("invalid interpolation format: {text:?}; escape a literal $ as $$")]
-    InvalidFormat {
-        /// The (part of the) text that holds the bad `${`.
-        text: String,
-    },
-    /// `${VAR:?message}` / `${VAR?message}` with VAR unset (or empty for `:?`).
-    #[error("required variable {name} is missing a value{}", reason(message))]
-    Required {
-        /// The variable's name.
-        name: String,
-        /// The message after `?`, interpolated; it may be empty.
-        message: String,
-    },
-}
-
-/// compose-go's wording: `: message` only when there is a message.
-fn reason(message: &str) -> String {
-    if message.is_empty() {
-        String::new()
-    } else {
-        format!(": {message}")
-    }
+    InvalidFormat { text: String },
+    /// `${VAR:?message}` / `${VAR?message}` with VAR unset (or empty for `:?`). `name` is VAR;
+    /// `message` is interpolated, and may be empty (then compose-go's wording has no colon).
+    #[error(
+        "required variable {name} is missing a value{}{message}",
+        if message.is_empty() { "" } else { ": " }
+    )]
+    Required { name: String, message: String },
 }
 
 /// Replaces compose's `$` expressions in `text` with values from `vars`.
@@ -105,54 +83,39 @@ fn reason(message: &str) -> String {
 /// assert_eq!(done.unset, ["USER"]);
 /// ```
 pub fn interpolate(text: &str, vars: &dyn Variables) -> Result<Interpolated, InterpolationError> {
-    let mut unset = Vec::new();
-    let text = substitute(text, vars, &mut unset)?;
+    let unset = Vec::new();
+    let mut run = Run { vars, unset };
+    let text = run.substitute(text)?;
+    let unset = run.unset;
     Ok(Interpolated { text, unset })
 }
 
-/// What one match of compose-go's pattern is.
+/// One call of [`interpolate`]: the variables, and the unset names met so far.
+struct Run<'a> {
+    vars: &'a dyn Variables,
+    unset: Vec<String>,
+}
+
+/// What one match of compose-go's pattern is: `$$`, `$NAME`, `${...}` (what is between the
+/// braces) or `${` not followed by something valid.
 enum Token<'a> {
-    /// `$$`.
     Escaped,
-    /// `$NAME`.
     Named(&'a str),
-    /// `${...}`: what is between the braces.
     Braced(&'a str),
-    /// `${` not followed by something valid.
     Invalid,
 }
 
-/// The operators, with "an empty value counts as unset"; compose-go takes the one whose first
-/// occurrence in the match comes first.
-const OPERATORS: [(&str, Operator, bool); 6] = [
-    (":?", Operator::Required, true),
-    ("?", Operator::Required, false),
-    (":-", Operator::Default, true),
-    ("-", Operator::Default, false),
-    (":+", Operator::Alternate, true),
-    ("+", Operator::Alternate, false),
-];
-
-#[derive(Clone, Copy)]
-enum Operator {
-    Default,
-    Alternate,
-    Required,
-}
-
-fn is_name_start(c: u8) -> bool {
-    c == b'_' || c.is_ascii_alphabetic()
-}
-
-fn is_name_char(c: u8) -> bool {
-    c == b'_' || c.is_ascii_alphanumeric()
-}
+/// The operators; one with `:` counts an empty value as unset. compose-go takes the one whose
+/// first occurrence in the match comes first.
+const OPERATORS: [&str; 6] = [":?", "?", ":-", "-", ":+", "+"];
 
 /// compose-go's `\$(?i:(\$)|([_a-z][_a-z0-9]*)|{(?:([_a-z][_a-z0-9]*(?::?[-+?](.*))?)}|()))`
 /// tried at `s[at]` (a `$`): the token and the end of the match, or `None` for a literal `$`.
 fn token(s: &str, at: usize) -> Option<(Token<'_>, usize)> {
     let b = s.as_bytes();
-    let name_end = |from: usize| from + b[from..].iter().take_while(|c| is_name_char(**c)).count();
+    let is_name_start = |c: u8| c == b'_' || c.is_ascii_alphabetic();
+    let name_char = |c: &&u8| **c == b'_' || c.is_ascii_alphanumeric();
+    let name_end = |from: usize| from + b[from..].iter().take_while(name_char).count();
     let is_op = |i: usize| matches!(b.get(i), Some(b'-' | b'+' | b'?'));
     match *b.get(at + 1)? {
         b'$' => Some((Token::Escaped, at + 2)),
@@ -183,102 +146,85 @@ fn token(s: &str, at: usize) -> Option<(Token<'_>, usize)> {
     }
 }
 
-/// compose-go `SubstituteWithOptions`: every match in `template`, left to right.
-fn substitute(
-    template: &str,
-    vars: &dyn Variables,
-    unset: &mut Vec<String>,
-) -> Result<String, InterpolationError> {
-    let mut out = String::with_capacity(template.len());
-    let (mut copied, mut at) = (0, 0);
-    while let Some(found) = template[at..].find('$') {
-        let dollar = at + found;
-        let Some((_, end)) = token(template, dollar) else {
-            at = dollar + 1;
-            continue;
-        };
-        out.push_str(&template[copied..dollar]);
-        out.push_str(&replace(&template[dollar..end], template, vars, unset)?);
-        (copied, at) = (end, end);
+impl Run<'_> {
+    /// compose-go `SubstituteWithOptions`: every match in `template`, left to right.
+    fn substitute(&mut self, template: &str) -> Result<String, InterpolationError> {
+        let mut out = String::with_capacity(template.len());
+        let (mut copied, mut at) = (0, 0);
+        while let Some(found) = template[at..].find('$') {
+            let dollar = at + found;
+            let Some((_, end)) = token(template, dollar) else {
+                at = dollar + 1;
+                continue;
+            };
+            out.push_str(&template[copied..dollar]);
+            out.push_str(&self.replace(&template[dollar..end], template)?);
+            (copied, at) = (end, end);
+        }
+        out.push_str(&template[copied..]);
+        Ok(out)
     }
-    out.push_str(&template[copied..]);
-    Ok(out)
-}
 
-/// compose-go `DefaultReplacementAppliedFunc` for one match: the operator is chosen on the whole
-/// match, which is then cut after its closing brace and matched again; the part after the brace
-/// is interpolated on its own (and dropped when no operator applies, as compose-go does).
-fn replace(
-    matched: &str,
-    template: &str,
-    vars: &dyn Variables,
-    unset: &mut Vec<String>,
-) -> Result<String, InterpolationError> {
-    let operator = OPERATORS
-        .iter()
-        .filter_map(|op| matched.find(op.0).map(|at| (at, op)))
-        .min_by_key(|(at, _)| *at)
-        .map(|(_, op)| *op);
-    let (head, rest) = match closing_brace(matched) {
-        Some(close) => matched.split_at(close + 1),
-        None => (matched, ""),
-    };
-    let name = match token(head, 0) {
-        Some((Token::Escaped, _)) => return Ok("$".to_owned()),
-        Some((Token::Named(name), _)) => name,
-        Some((Token::Braced(inner), _)) => match operator {
-            Some((sep, operator, empty_is_unset)) if inner.contains(sep) => {
-                let (name, arg) = inner.split_once(sep).unwrap_or((inner, ""));
-                let value = vars.get(name);
-                let set = value
-                    .as_ref()
-                    .is_some_and(|v| !(empty_is_unset && v.is_empty()));
-                let value = match operator {
-                    Operator::Default if set => value.unwrap_or_default(),
-                    Operator::Default => substitute(arg, vars, unset)?,
-                    Operator::Alternate if set => substitute(arg, vars, unset)?,
-                    Operator::Alternate => value.unwrap_or_default(),
-                    Operator::Required if set => value.unwrap_or_default(),
-                    Operator::Required => {
-                        let message = substitute(arg, vars, unset)?;
-                        let name = name.to_owned();
-                        return Err(InterpolationError::Required { name, message });
-                    }
-                };
-                return Ok(value + &substitute(rest, vars, unset)?);
+    /// compose-go `DefaultReplacementAppliedFunc` for one match: the operator is chosen on the
+    /// whole match, which is then cut after its closing brace and matched again; the part after
+    /// the brace is interpolated on its own (and dropped when no operator applies, as there).
+    fn replace(&mut self, matched: &str, template: &str) -> Result<String, InterpolationError> {
+        let operator = OPERATORS
+            .iter()
+            .filter_map(|op| Some((matched.find(op)?, *op)))
+            .min()
+            .map(|(_, op)| op);
+        let (head, rest) = match closing_brace(matched) {
+            Some(close) => matched.split_at(close + 1),
+            None => (matched, ""),
+        };
+        let name = match token(head, 0) {
+            Some((Token::Escaped, _)) => return Ok("$".to_owned()),
+            Some((Token::Named(name), _)) => name,
+            Some((Token::Braced(inner), _)) => match operator {
+                Some(sep) if inner.contains(sep) => {
+                    let (name, arg) = inner.split_once(sep).unwrap_or((inner, ""));
+                    let value = self.vars.get(name);
+                    let set = matches!(&value, Some(v) if sep.len() == 1 || !v.is_empty());
+                    let value = match (sep.as_bytes()[sep.len() - 1], set) {
+                        (b'-' | b'?', true) | (b'+', false) => value.unwrap_or_default(),
+                        (b'-', false) | (b'+', true) => self.substitute(arg)?,
+                        _ => {
+                            let message = self.substitute(arg)?;
+                            let name = name.to_owned();
+                            return Err(InterpolationError::Required { name, message });
+                        }
+                    };
+                    return Ok(value + &self.substitute(rest)?);
+                }
+                _ => inner,
+            },
+            _ => {
+                let text = template.to_owned();
+                return Err(InterpolationError::InvalidFormat { text });
             }
-            _ => inner,
-        },
-        _ => {
-            let text = template.to_owned();
-            return Err(InterpolationError::InvalidFormat { text });
-        }
-    };
-    Ok(vars.get(name).unwrap_or_else(|| {
-        if !unset.iter().any(|n| n == name) {
-            unset.push(name.to_owned());
-        }
-        String::new()
-    }))
+        };
+        Ok(self.vars.get(name).unwrap_or_else(|| {
+            if !self.unset.iter().any(|n| n == name) {
+                self.unset.push(name.to_owned());
+            }
+            String::new()
+        }))
+    }
 }
 
 /// compose-go `getFirstBraceClosingIndex`: the `}` that brings the count back to zero, where
 /// each `{` also skips the character after it.
 fn closing_brace(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    let (mut open, mut i) = (0i32, 0);
-    while i < b.len() {
-        if b[i] == b'}' {
-            open -= 1;
-            if open == 0 {
-                return Some(i);
-            }
+    let (mut open, mut skip) = (0i32, false);
+    for (i, c) in s.bytes().enumerate() {
+        match c {
+            _ if std::mem::take(&mut skip) => {}
+            b'}' if open == 1 => return Some(i),
+            b'}' => open -= 1,
+            b'{' => (open, skip) = (open + 1, true),
+            _ => {}
         }
-        if b[i] == b'{' {
-            open += 1;
-            i += 1;
-        }
-        i += 1;
     }
     None
 }
@@ -296,23 +242,16 @@ pub struct EnvFileError {
 /// What is wrong with an entry of a `.env` file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnvFileProblem {
-    /// A character that can't be in a name (letters, digits and `_.-[]` can), before `=`.
+    /// A character `found` that can't be in a name (letters, digits and `_.-[]` can), before
+    /// `=`; `text` is the line from the name on.
     #[error("unexpected character {:?} in variable name {text:?}", found.to_string())]
-    UnexpectedCharacter {
-        /// The character.
-        found: char,
-        /// The line, from the name on.
-        text: String,
-    },
+    UnexpectedCharacter { found: char, text: String },
     /// A name with a space in it, like `A B=1`.
     #[error("key cannot contain a space")]
     SpaceInKey,
-    /// A quote that is never closed.
+    /// A quote that is never closed; `text` is the value's first line, opening quote included.
     #[error("unterminated quoted value {text}")]
-    UnterminatedQuote {
-        /// The value's first line, opening quote included.
-        text: String,
-    },
+    UnterminatedQuote { text: String },
     /// `export` with nothing after it at the end of the file.
     #[error("no variable name after export")]
     MissingName,
@@ -323,7 +262,7 @@ pub enum EnvFileProblem {
 
 /// Reads a `.env` file with no outside variables; see [`parse_env_file_with`].
 pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, EnvFileError> {
-    parse_env_file_with(text, &NoVariables)
+    parse_env_file_with(text, &BTreeMap::new())
 }
 
 /// Reads a `.env` file as compose-go `dotenv.GetEnvFromFile` does, looking variables up in
@@ -341,17 +280,15 @@ pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, EnvFileError>
 /// Entries come in file order; a name given twice keeps its first place and its last value.
 /// Differences from compose-go: `KEY` alone on the last line, without a newline, is inherited as
 /// on any other line (compose-go makes it the value of an empty name); entries with an empty name
-/// (`=x`) are left out; an unterminated quote is reported on the line it opens on.
+/// (`=x`) are left out; an unterminated quote is reported on the line it opens on; lines are
+/// counted right after an inherited `KEY ` with a trailing space (compose-go loses one there).
 pub fn parse_env_file_with(
     text: &str,
     vars: &dyn Variables,
 ) -> Result<Vec<(String, String)>, EnvFileError> {
     let src = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut file = EnvFile {
-        vars,
-        entries: Vec::new(),
-        index: HashMap::new(),
-    };
+    let entries = Vec::new();
+    let mut file = EnvFile { vars, entries };
     let (mut pos, mut counted, mut line) = (0, 0, 1);
     while let Some(start) = statement_start(src, pos) {
         line += src[counted..start].matches('\n').count();
@@ -412,11 +349,8 @@ fn key_end(src: &str, start: usize) -> Result<(usize, Option<char>), EnvFileProb
             '_' | '.' | '-' | '[' | ']' => {}
             c if is_space(c) || c.is_alphabetic() || c.is_numeric() => {}
             found => {
-                let text = src[start..]
-                    .split('\n')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
+                let line = &src[start..];
+                let text = line[..line.find('\n').unwrap_or(line.len())].to_owned();
                 return Err(EnvFileProblem::UnexpectedCharacter { found, text });
             }
         }
@@ -428,14 +362,14 @@ fn key_end(src: &str, start: usize) -> Result<(usize, Option<char>), EnvFileProb
 struct EnvFile<'a> {
     vars: &'a dyn Variables,
     entries: Vec<(String, String)>,
-    index: HashMap<String, usize>,
 }
 
 impl Variables for EnvFile<'_> {
     fn get(&self, name: &str) -> Option<String> {
+        let earlier = || self.entries.iter().find(|e| e.0 == name);
         self.vars
             .get(name)
-            .or_else(|| self.index.get(name).map(|&i| self.entries[i].1.clone()))
+            .or_else(|| earlier().map(|e| e.1.clone()))
     }
 }
 
@@ -444,12 +378,9 @@ impl EnvFile<'_> {
         if key.is_empty() {
             return;
         }
-        match self.index.get(key) {
-            Some(&i) => self.entries[i].1 = value,
-            None => {
-                self.index.insert(key.to_owned(), self.entries.len());
-                self.entries.push((key.to_owned(), value));
-            }
+        match self.entries.iter_mut().find(|e| e.0 == key) {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((key.to_owned(), value)),
         }
     }
 
@@ -469,24 +400,22 @@ impl EnvFile<'_> {
             }
         };
         let (mut chars, mut escape) = (String::new(), false);
+        // A backslash keeps the character after it, and itself unless that is the quote.
         for (at, c) in src[start + 1..].char_indices() {
-            if c != quote {
-                if !escape && c == '\\' {
-                    escape = true;
-                    continue;
-                }
-                if std::mem::take(&mut escape) {
-                    chars.push('\\');
-                }
-                chars.push(c);
-            } else if std::mem::take(&mut escape) {
-                chars.push(c);
-            } else {
-                let next = start + 1 + at + 1;
+            let escaped = std::mem::take(&mut escape);
+            if !escaped && c == quote {
+                let next = start + 2 + at;
                 if quote == '\'' {
                     return Ok((chars, next));
                 }
                 return Ok((self.interpolate(&expand_escapes(&chars))?, next));
+            }
+            escape = !escaped && c == '\\';
+            if escaped && c != quote {
+                chars.push('\\');
+            }
+            if !escape {
+                chars.push(c);
             }
         }
         let text = src[start..line_end].to_owned();
@@ -494,47 +423,37 @@ impl EnvFile<'_> {
     }
 }
 
-/// compose-go `expandEscapes`: `\a \b \f \n \r \t \v \" \\` and `\0NNN` become the character,
-/// `\$` becomes `$$` (a literal `$` for the interpolation that follows); the rest stays as it is.
+/// compose-go `expandEscapes`: `\a \b \f \n \r \t \v \" \\` and `\0NNN` (three octal digits, at
+/// most 377) become the character, `\$` becomes `$$` (a literal `$` for the interpolation that
+/// follows), any other `\0` and up to three digits loses its `0`; the rest stays as it is.
 fn expand_escapes(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(at) = rest.find('\\') {
         out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let (replacement, used) = match after.bytes().next() {
-            Some(b'$') => ("$$".to_owned(), 1),
-            Some(c @ (b'a' | b'b' | b'f' | b'n' | b'r' | b't' | b'v' | b'"' | b'\\')) => {
-                let c = match c {
-                    b'a' => '\x07',
-                    b'b' => '\x08',
-                    b'f' => '\x0c',
-                    b'n' => '\n',
-                    b'r' => '\r',
-                    b't' => '\t',
-                    b'v' => '\x0b',
-                    c => char::from(c),
-                };
-                (c.to_string(), 1)
+        rest = &rest[at + 1..];
+        let simple = rest
+            .bytes()
+            .next()
+            .and_then(|c| b"abfnrtv\"\\".iter().position(|&e| e == c));
+        if let Some(i) = simple {
+            out.push(['\x07', '\x08', '\x0c', '\n', '\r', '\t', '\x0b', '"', '\\'][i]);
+            rest = &rest[1..];
+        } else if let Some(after) = rest.strip_prefix('$') {
+            out.push_str("$$");
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix('0') {
+            let digits = after.bytes().take(3).take_while(u8::is_ascii_digit).count();
+            let (octal, after) = after.split_at(digits);
+            match u8::from_str_radix(octal, 8) {
+                Ok(v) if digits == 3 => out.push(char::from(v)),
+                // compose-go drops the 0 of an escape it could not read.
+                _ => out.extend(['\\'].into_iter().chain(octal.chars())),
             }
-            Some(b'0') => {
-                let digits = after[1..]
-                    .bytes()
-                    .take(3)
-                    .take_while(u8::is_ascii_digit)
-                    .count();
-                let octal = &after[1..1 + digits];
-                match u32::from_str_radix(octal, 8) {
-                    Ok(v) if digits == 3 && v <= 255 => {
-                        (char::from(v as u8).to_string(), 1 + digits)
-                    }
-                    _ => (format!("\\0{octal}"), 1 + digits),
-                }
-            }
-            _ => ("\\".to_owned(), 0),
-        };
-        out.push_str(&replacement);
-        rest = &after[used..];
+            rest = after;
+        } else {
+            out.push('\\');
+        }
     }
     out.push_str(rest);
     out

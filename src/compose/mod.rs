@@ -61,14 +61,16 @@ pub fn normalise_project_name(name: &str) -> String {
 /// The variables of a compose file: its directory's `.env`, then the
 /// process environment over it (compose's order).
 pub fn variables(dir: &Path) -> Result<HashMap<String, String>, String> {
+    let process: HashMap<String, String> = std::env::vars().collect();
     let mut vars = HashMap::new();
     let env_file = dir.join(".env");
     if let Ok(text) = std::fs::read_to_string(&env_file) {
-        let pairs = interpolate::parse_env_file(&text)
+        // The file's own `${…}` read the process environment first.
+        let pairs = interpolate::parse_env_file_with(&text, &process)
             .map_err(|error| format!("{}: {error}", env_file.display()))?;
         vars.extend(pairs);
     }
-    vars.extend(std::env::vars());
+    vars.extend(process);
     Ok(vars)
 }
 

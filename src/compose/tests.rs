@@ -172,3 +172,20 @@ fn compose_files_are_told_apart_by_name() {
     assert!(is_compose_file(Path::new("/x/stack.yaml")));
     assert!(!is_compose_file(Path::new("units.toml")));
 }
+
+#[test]
+fn the_env_file_beside_the_compose_file_gives_variables_and_the_process_environment_wins() {
+    let dir = std::env::temp_dir().join(format!("stevedore-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".env"),
+        "TAG=from-file\nPATH=not-this\n# a comment\n",
+    )
+    .unwrap();
+    let vars = variables(&dir).unwrap();
+    assert_eq!(vars["TAG"], "from-file");
+    assert_ne!(vars["PATH"], "not-this", "the process environment wins");
+    std::fs::write(dir.join(".env"), "BAD KEY=1\n").unwrap();
+    assert!(variables(&dir).unwrap_err().contains(".env"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
