@@ -132,6 +132,23 @@ pub struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    fn found(
+        &self,
+        at: At,
+        unit: Option<&str>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> ManifestProblem {
+        ManifestProblem {
+            file: self.file.to_string(),
+            line: at.0,
+            column: at.1,
+            unit: unit.map(str::to_string),
+            field: field.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
     fn problem(
         &mut self,
         at: At,
@@ -139,14 +156,8 @@ impl Walk<'_> {
         field: Option<&str>,
         message: impl Into<String>,
     ) {
-        self.problems.push(ManifestProblem {
-            file: self.file.to_string(),
-            line: at.0,
-            column: at.1,
-            unit: unit.map(str::to_string),
-            field: field.map(str::to_string),
-            message: message.into(),
-        });
+        let problem = self.found(at, unit, field, message);
+        self.problems.push(problem);
     }
 
     /// A warning about the file as a whole or one of its keys.
@@ -157,14 +168,8 @@ impl Walk<'_> {
         field: Option<&str>,
         message: impl Into<String>,
     ) {
-        self.warnings.push(ManifestProblem {
-            file: self.file.to_string(),
-            line: at.0,
-            column: at.1,
-            unit: unit.map(str::to_string),
-            field: field.map(str::to_string),
-            message: message.into(),
-        });
+        let warning = self.found(at, unit, field, message);
+        self.warnings.push(warning);
     }
 
     /// A scalar's text, interpolated; `None` (with a problem) otherwise.
