@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod interpolate;
+mod mounts;
 mod services;
 pub mod words;
 pub mod yaml;
