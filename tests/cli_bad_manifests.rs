@@ -350,9 +350,15 @@ fn unreadable() -> Vec<(String, String)> {
         "stevedore-cli-{}-missing/units.toml",
         std::process::id()
     ));
-    let not_utf8 = manifest("not-utf8", "");
-    std::fs::write(&not_utf8, b"namespace = \"t\"\n# caf\xe9\n").unwrap();
-    let directory = not_utf8.parent().unwrap().to_path_buf();
+    // Several tests call this at once: the file is replaced whole (a
+    // rename), never seen half-written or empty.
+    let directory =
+        std::env::temp_dir().join(format!("stevedore-cli-{}-not-utf8", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let not_utf8 = directory.join("units.toml");
+    let staged = directory.join(format!("staged-{:?}", std::thread::current().id()));
+    std::fs::write(&staged, b"namespace = \"t\"\n# caf\xe9\n").unwrap();
+    std::fs::rename(&staged, &not_utf8).unwrap();
     vec![
         (
             missing.display().to_string(),

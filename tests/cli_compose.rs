@@ -77,7 +77,8 @@ services:
     assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
     up.signal("TERM");
     assert_eq!(up.wait_exit(), 0);
-    let down = run(&["down", "-f", &path]);
+    // -p names the project, as in compose.
+    let down = run(&["down", "-p", "t-compose-up"]);
     assert_eq!(down.status.code(), Some(0), "{}", text(&down.stderr));
     let left = docker(&[
         "ps",

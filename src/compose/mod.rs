@@ -3,6 +3,7 @@
 //! about or refused by name (never silently dropped).
 
 pub mod convert;
+mod env;
 pub mod interpolate;
 mod mounts;
 mod services;
@@ -156,9 +157,16 @@ pub fn parse_compose(
             other => walk.problems.push(problem(file, key.at, other, "is not a top-level compose key (services, name, networks, volumes, secrets, configs, x-…)")),
         }
     }
-    let namespace = match &name {
-        Some((name, _)) => name.clone(),
-        None => normalise_project_name(
+    // Compose's order: COMPOSE_PROJECT_NAME, then `name:`, then the
+    // directory (`-n`/`-p` on the command line beats all three).
+    let from_env = vars
+        .get("COMPOSE_PROJECT_NAME")
+        .filter(|n| !n.is_empty())
+        .cloned();
+    let namespace = match (&from_env, &name) {
+        (Some(from_env), _) => from_env.clone(),
+        (None, Some((name, _))) => name.clone(),
+        (None, None) => normalise_project_name(
             &dir.file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),

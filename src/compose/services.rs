@@ -17,6 +17,7 @@ pub const CARRIED: &[&str] = &[
     "image",
     "command",
     "environment",
+    "env_file",
     "ports",
     "volumes",
     "restart",
@@ -67,7 +68,6 @@ pub const NOT_YET: &[&str] = &[
     "dns_search",
     "domainname",
     "entrypoint",
-    "env_file",
     "expose",
     "extends",
     "external_links",
@@ -304,7 +304,22 @@ impl Walk<'_> {
                 "image" => {}
                 _ if field.starts_with("x-") => {}
                 "command" => spec.command = self.words(value, unit, field),
-                "environment" => spec.env = self.pairs(value, unit, field),
+                // env_file first: `environment` wins over it, as in compose.
+                "environment" => {
+                    let own = self.pairs(value, unit, field);
+                    spec.env.extend(own);
+                }
+                "env_file" => {
+                    let from_files = self.env_files(value, unit);
+                    for (key, text) in from_files {
+                        if node
+                            .get("environment")
+                            .is_none_or(|e| !super::env::declares(e, &key))
+                        {
+                            spec.env.insert(key, text);
+                        }
+                    }
+                }
                 "labels" => spec.labels = self.pairs(value, unit, field),
                 "ports" => spec.ports = self.ports(value, unit),
                 "volumes" => spec.volumes = self.volumes(value, unit),

@@ -189,3 +189,37 @@ fn the_env_file_beside_the_compose_file_gives_variables_and_the_process_environm
     assert!(variables(&dir).unwrap_err().contains(".env"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn env_files_give_variables_under_what_environment_sets() {
+    let dir = std::env::temp_dir().join(format!("stevedore-envfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("web.env"), "A=from-file\nB=from-file\n").unwrap();
+    let text = "services:\n  web:\n    image: busybox\n    environment: { B: own }\n    env_file: [web.env, { path: missing.env, required: false }]\n";
+    let compose = parse_compose(text, "compose.yaml", &dir, &HashMap::new()).unwrap();
+    let env = &compose.manifest.units[0].env;
+    assert_eq!(env["A"], "from-file");
+    assert_eq!(env["B"], "own", "environment wins over env_file");
+    let missing = "services:\n  web:\n    image: busybox\n    env_file: nope.env\n";
+    let found = parse_compose(missing, "compose.yaml", &dir, &HashMap::new()).unwrap_err();
+    assert!(
+        found.problems[0]
+            .to_string()
+            .starts_with("compose.yaml:4:15: unit \"web\": env_file[0]: cannot read"),
+        "{found}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn compose_project_name_in_the_environment_names_the_project() {
+    let vars = HashMap::from([("COMPOSE_PROJECT_NAME".to_string(), "from-env".to_string())]);
+    let compose = parse_compose(
+        "name: in-file\nservices:\n  web: { image: busybox }\n",
+        "compose.yaml",
+        Path::new("/srv"),
+        &vars,
+    )
+    .unwrap();
+    assert_eq!(compose.manifest.namespace, "from-env");
+}

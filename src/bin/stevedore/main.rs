@@ -67,7 +67,12 @@ enum Command {
         /// Namespace to use instead of the manifest's (checked as a
         /// manifest's: letters, digits, '_', '.', '-', starting with a letter
         /// or digit, no "--").
-        #[arg(short = 'n', long)]
+        #[arg(
+            short = 'n',
+            long,
+            visible_short_alias = 'p',
+            visible_alias = "project-name"
+        )]
         namespace: Option<String>,
         /// What happens to the containers when `up` is told to stop.
         #[arg(long, value_enum, default_value_t = OnExit::Leave)]
@@ -123,7 +128,13 @@ enum Command {
     /// as wide as their contents.
     Ps {
         /// Namespace to list (not with -f).
-        #[arg(short = 'n', long, conflicts_with = "file")]
+        #[arg(
+            short = 'n',
+            long,
+            visible_short_alias = 'p',
+            visible_alias = "project-name",
+            conflicts_with = "file"
+        )]
         namespace: Option<String>,
         /// Read the namespace from this manifest (not with -n).
         #[arg(short = 'f', long = "file")]
@@ -147,7 +158,13 @@ enum Command {
     /// Stop (grace period, then kill) and remove every container of the namespace.
     Down {
         /// Namespace to take down (not with -f).
-        #[arg(short = 'n', long, conflicts_with = "file")]
+        #[arg(
+            short = 'n',
+            long,
+            visible_short_alias = 'p',
+            visible_alias = "project-name",
+            conflicts_with = "file"
+        )]
         namespace: Option<String>,
         /// Read the namespace from this manifest (not with -n).
         #[arg(short = 'f', long = "file")]
@@ -198,7 +215,13 @@ enum Command {
     /// line starts with its unit's name.
     Logs {
         /// Namespace of the units (not with --file).
-        #[arg(short = 'n', long, conflicts_with = "file")]
+        #[arg(
+            short = 'n',
+            long,
+            visible_short_alias = 'p',
+            visible_alias = "project-name",
+            conflicts_with = "file"
+        )]
         namespace: Option<String>,
         /// Read the namespace from this manifest (not with -n; -f is
         /// --follow here, as in docker logs).
@@ -263,7 +286,13 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct Target {
     /// Namespace of the `up` (not with -f).
-    #[arg(short = 'n', long, conflicts_with = "file")]
+    #[arg(
+        short = 'n',
+        long,
+        visible_short_alias = 'p',
+        visible_alias = "project-name",
+        conflicts_with = "file"
+    )]
     namespace: Option<String>,
     /// Read the namespace from this manifest (not with -n).
     #[arg(short = 'f', long = "file")]
