@@ -122,7 +122,8 @@ enum Command {
         #[arg(long, value_name = "PATH", requires = "detach")]
         log_file: Option<PathBuf>,
     },
-    /// List the namespace's units straight from the engine.
+    /// List the namespace's units from the engine, with the live phases of
+    /// a running `up` when one answers.
     ///
     /// The table shows the host ports the engine assigned; its columns are
     /// as wide as their contents.
@@ -268,7 +269,8 @@ enum Command {
         #[arg(short = 'f', long = "file", default_value = "units.toml")]
         file: PathBuf,
     },
-    /// Check a manifest; exit 0 when it is valid, 2 when it is not.
+    /// Check a manifest or compose file; exit 0 when it is valid, 2 when it
+    /// is not.
     Validate {
         /// The manifest (TOML), or a compose file (compose.yaml, *.yml…;
         /// without -f, the directory's compose file when there is no units.toml).
