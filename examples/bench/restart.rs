@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, EventMessage};
-use bollard::query_parameters::{CreateContainerOptions, EventsOptions};
+use bollard::query_parameters::EventsOptions;
 use futures::{Stream, StreamExt};
 use stevedore::{Backoff, IntensityLimit, RestartPolicy, Supervisor, UnitSpec};
 
 use crate::report::Row;
-use crate::util::{IMAGE, docker, remove_prefixed};
+use crate::util::{IMAGE, create_and_start, docker, remove_prefixed};
 
 const CRASH: &str = "sleep 0.3; exit 1";
 /// The engine's first restart delay, and the delay of the like-for-like contenders.
@@ -122,15 +122,7 @@ async fn raw_round(client: &Docker, delay: Duration, restarts: usize) -> Vec<Dur
         cmd: Some(vec!["sh".into(), "-c".into(), CRASH.into()]),
         ..Default::default()
     };
-    let options = CreateContainerOptions {
-        name: Some(name.into()),
-        ..Default::default()
-    };
-    client
-        .create_container(Some(options), body)
-        .await
-        .expect("created");
-    client.start_container(name, None).await.expect("started");
+    create_and_start(client, name, body).await;
     let restarter = {
         let client = client.clone();
         actix::spawn(async move {

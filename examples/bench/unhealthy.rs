@@ -19,15 +19,13 @@ use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, EventMessage, HealthConfig};
-use bollard::query_parameters::{
-    CreateContainerOptions, EventsOptions, ListContainersOptions, RestartContainerOptions,
-};
+use bollard::query_parameters::{EventsOptions, ListContainersOptions, RestartContainerOptions};
 use futures::{Stream, StreamExt};
 use stevedore::{HealthCheck, RestartPolicy, ShutdownMode, Supervisor, UnitSpec};
 use tokio::time::{Instant, sleep, timeout};
 
 use crate::report::Row;
-use crate::util::{IMAGE, docker, remove_prefixed};
+use crate::util::{IMAGE, create_and_start, docker, remove_prefixed};
 
 /// stevedore's container is `<namespace>--<unit>`; every container of the
 /// scenario starts with it.
@@ -188,15 +186,7 @@ async fn create(client: &Docker, name: &str, labels: HashMap<String, String>) {
         }),
         ..Default::default()
     };
-    let options = CreateContainerOptions {
-        name: Some(name.into()),
-        ..Default::default()
-    };
-    client
-        .create_container(Some(options), body)
-        .await
-        .expect("created");
-    client.start_container(name, None).await.expect("started");
+    create_and_start(client, name, body).await;
 }
 
 /// `docker restart -t 1`: the same grace period as stevedore's stop.

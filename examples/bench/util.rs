@@ -85,3 +85,21 @@ pub fn have(command: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// Creates container `name` from `body` and starts it, through bollard (a
+/// raw client, as the peers the runner measures stevedore against).
+pub async fn create_and_start(
+    client: &bollard::Docker,
+    name: &str,
+    body: bollard::models::ContainerCreateBody,
+) {
+    let options = bollard::query_parameters::CreateContainerOptions {
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    client
+        .create_container(Some(options), body)
+        .await
+        .expect("created");
+    client.start_container(name, None).await.expect("started");
+}

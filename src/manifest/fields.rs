@@ -190,10 +190,21 @@ impl<'a> Scope<'a> {
         item: &'i Item,
         at: usize,
     ) -> Option<&'i dyn TableLike> {
+        self.table_as(field, item, at, "a table")
+    }
+
+    /// A table, inline or not; anything else is reported as not `expected`.
+    pub fn table_as<'i>(
+        &mut self,
+        field: &str,
+        item: &'i Item,
+        at: usize,
+        expected: &str,
+    ) -> Option<&'i dyn TableLike> {
         self.seen.spans.insert(field.to_string(), at);
         let table = item.as_table_like();
         if table.is_none() {
-            self.wrong(at, field, "a table", item);
+            self.wrong(at, field, expected, item);
         }
         table
     }

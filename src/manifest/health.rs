@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use toml_edit::{Item, TableLike, Value};
+use toml_edit::{Item, Value};
 
 use super::fields::{Field, Found, Scope, fields};
 use super::locate::UnitSeen;
@@ -204,7 +204,7 @@ impl Scope<'_> {
             }
             return dependencies;
         }
-        let Some(table) = self.table_of(field, item, at) else {
+        let Some(table) = self.table_as(field, item, at, DEPENDS_ON_EXPECTED) else {
             return dependencies;
         };
         for entry in fields(table, at) {
@@ -220,20 +220,6 @@ impl Scope<'_> {
             self.seen.spans.insert(path, entry.key_at);
         }
         dependencies
-    }
-
-    fn table_of<'i>(
-        &mut self,
-        field: &str,
-        item: &'i Item,
-        at: usize,
-    ) -> Option<&'i dyn TableLike> {
-        self.seen.spans.insert(field.to_string(), at);
-        let table = item.as_table_like();
-        if table.is_none() {
-            self.wrong(at, field, DEPENDS_ON_EXPECTED, item);
-        }
-        table
     }
 
     /// One dependency: a condition word, or a table with a `condition`.

@@ -42,30 +42,7 @@ pub struct Up {
 impl Up {
     /// Starts `stevedore up -f FILE EXTRA…`.
     pub fn start(file: &Path, extra: &[&str]) -> Up {
-        let mut child = Command::new(binary())
-            .arg("up")
-            .arg("-f")
-            .arg(file)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("up starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Up {
-            child,
-            lines,
-            seen: Vec::new(),
-            from: 0,
-        }
+        Up::start_env(file, extra, &[])
     }
 
     /// The lines read since the last [`Up::mark`].
@@ -190,13 +167,7 @@ pub fn ps_when(
 pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(binary());
     command.args(args);
-    for (name, value) in env {
-        if value.is_empty() {
-            command.env_remove(name);
-        } else {
-            command.env(name, value);
-        }
-    }
+    with_env(&mut command, env);
     command.output().expect("the binary runs")
 }
 
@@ -206,13 +177,7 @@ impl Up {
     pub fn start_env(file: &Path, extra: &[&str], env: &[(&str, &str)]) -> Up {
         let mut command = Command::new(binary());
         command.arg("up").arg("-f").arg(file).args(extra);
-        for (name, value) in env {
-            if value.is_empty() {
-                command.env_remove(name);
-            } else {
-                command.env(name, value);
-            }
-        }
+        with_env(&mut command, env);
         let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -319,4 +284,16 @@ pub fn pipe(program: &str, args: &[&str], input: &str) -> Output {
         .write_all(input.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// Adds `env` to `command`'s environment (an empty value removes the
+/// variable).
+fn with_env(command: &mut Command, env: &[(&str, &str)]) {
+    for (name, value) in env {
+        if value.is_empty() {
+            command.env_remove(name);
+        } else {
+            command.env(name, value);
+        }
+    }
 }

@@ -128,18 +128,8 @@ enum Command {
     /// The table shows the host ports the engine assigned; its columns are
     /// as wide as their contents.
     Ps {
-        /// Namespace to list (not with -f).
-        #[arg(
-            short = 'n',
-            long,
-            visible_short_alias = 'p',
-            visible_alias = "project-name",
-            conflicts_with = "file"
-        )]
-        namespace: Option<String>,
-        /// Read the namespace from this manifest (not with -n).
-        #[arg(short = 'f', long = "file")]
-        file: Option<PathBuf>,
+        #[command(flatten)]
+        place: Place,
         /// Print a JSON array sorted by name instead of a table.
         #[arg(long, conflicts_with_all = ["quiet", "format"])]
         json: bool,
@@ -151,32 +141,14 @@ enum Command {
         /// and a newline; an unknown key is an error listing the keys).
         #[arg(long, value_name = "TEMPLATE")]
         format: Option<String>,
-        /// The control socket of a running `up` (its live phases are shown
-        /// when one answers; the engine's view otherwise).
-        #[arg(long, value_name = "PATH")]
-        socket: Option<PathBuf>,
     },
     /// Stop (grace period, then kill) and remove every container of the namespace.
     Down {
-        /// Namespace to take down (not with -f).
-        #[arg(
-            short = 'n',
-            long,
-            visible_short_alias = 'p',
-            visible_alias = "project-name",
-            conflicts_with = "file"
-        )]
-        namespace: Option<String>,
-        /// Read the namespace from this manifest (not with -n).
-        #[arg(short = 'f', long = "file")]
-        file: Option<PathBuf>,
+        #[command(flatten)]
+        place: Place,
         /// Take the namespace's lease even if an `up` holds it.
         #[arg(long)]
         take_over: bool,
-        /// The control socket of a running `up`, asked to stop its units
-        /// and exit first.
-        #[arg(long, value_name = "PATH")]
-        socket: Option<PathBuf>,
     },
     /// Start units of the running `up` (resets their restart history, as
     /// `docker start` does); answers once they run.
@@ -284,10 +256,10 @@ enum Command {
     },
 }
 
-/// Which running `up` a command talks to.
+/// Which namespace a command is about, and the socket of its running `up`.
 #[derive(Debug, clap::Args)]
-struct Target {
-    /// Namespace of the `up` (not with -f).
+struct Place {
+    /// The namespace (a compose project's name; not with -f).
     #[arg(
         short = 'n',
         long,
@@ -296,15 +268,36 @@ struct Target {
         conflicts_with = "file"
     )]
     namespace: Option<String>,
-    /// Read the namespace from this manifest (not with -n).
+    /// Read the namespace from this manifest or compose file (not with -n).
     #[arg(short = 'f', long = "file")]
     file: Option<PathBuf>,
-    /// The `up`'s control socket, instead of the namespace's.
-    #[arg(long, value_name = "PATH", conflicts_with = "api")]
+    /// The running `up`'s control socket, instead of the namespace's.
+    #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
+}
+
+impl Place {
+    /// The namespace, checked, and the socket path of its `up`.
+    fn resolve(self) -> Result<(String, PathBuf), Failure> {
+        let namespace = args::namespace_of(self.namespace, self.file.as_deref())?;
+        let socket = socket::path_of(self.socket, &namespace);
+        Ok((namespace, socket))
+    }
+}
+
+/// Which running `up` a command talks to.
+#[derive(Debug, clap::Args)]
+struct Target {
+    #[command(flatten)]
+    place: Place,
     /// Talk to an `up --listen ADDR:PORT` over TCP instead (with
     /// --token-file).
-    #[arg(long, value_name = "ADDR:PORT", requires = "token_file")]
+    #[arg(
+        long,
+        value_name = "ADDR:PORT",
+        requires = "token_file",
+        conflicts_with = "socket"
+    )]
     api: Option<std::net::SocketAddr>,
     /// The file holding that `up`'s bearer token (its <socket>.token).
     #[arg(long, value_name = "PATH", requires = "api")]
@@ -323,12 +316,12 @@ impl Target {
             })?;
             return Ok(client::Client::over_tcp(address, token.trim().to_string()));
         }
-        let namespace = match (&self.socket, &self.namespace, &self.file) {
+        let place = self.place;
+        let (namespace, path) = match (&place.socket, &place.namespace, &place.file) {
             // A socket given outright needs no namespace.
-            (Some(_), None, None) => String::from("(--socket)"),
-            _ => args::namespace_of(self.namespace, self.file.as_deref())?,
+            (Some(socket), None, None) => (String::from("(--socket)"), socket.clone()),
+            _ => place.resolve()?,
         };
-        let path = socket::path_of(self.socket, &namespace);
         client::Client::require(&path, &namespace)
     }
 }
@@ -477,28 +470,19 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
             action: ServiceAction::Print { file, on_exit },
         } => service::print(&file, on_exit),
         Command::Ps {
-            namespace,
-            file,
+            place,
             json,
             quiet,
             format,
-            socket,
         } => {
             let address = address()?;
             let shape = ps_print::Shape::of(json, quiet, format.as_deref())?;
-            let namespace = args::namespace_of(namespace, file.as_deref())?;
-            let socket = socket::path_of(socket, &namespace);
+            let (namespace, socket) = place.resolve()?;
             ps::run(&address, &namespace, &socket, &shape).await
         }
-        Command::Down {
-            namespace,
-            file,
-            take_over,
-            socket,
-        } => {
+        Command::Down { place, take_over } => {
             let address = address()?;
-            let namespace = args::namespace_of(namespace, file.as_deref())?;
-            let socket = socket::path_of(socket, &namespace);
+            let (namespace, socket) = place.resolve()?;
             down::run(&address, &namespace, &socket, take_over).await
         }
         Command::Start { target, units } => verbs::act(&target.client()?, "start", &units).await,

@@ -155,18 +155,24 @@ impl Machine {
         }
     }
 
-    /// Asks the policy what follows an exit the user did not ask for.
-    pub(super) fn apply_exit(&mut self, facts: ExitFacts, now: Now, out: &mut Vec<Effect>) {
+    /// The policy's decision on `facts` (an exit, or an unhealthy verdict)
+    /// with this unit's settings and history.
+    pub(super) fn decide(&self, facts: &ExitFacts, now: Now) -> Decision {
         let spec = &self.spec;
-        let decision = decide(
+        decide(
             spec.restart,
             &spec.backoff,
             &spec.intensity,
-            &facts,
+            facts,
             &self.history,
             now.at,
             now.jitter,
-        );
+        )
+    }
+
+    /// Asks the policy what follows an exit the user did not ask for.
+    pub(super) fn apply_exit(&mut self, facts: ExitFacts, now: Now, out: &mut Vec<Effect>) {
+        let decision = self.decide(&facts, now);
         match decision {
             Decision::RestartAfter {
                 delay,

@@ -4,7 +4,7 @@
 
 use super::{AfterStop, Effect, Existing, Machine, Now, Phase, Readiness, Timer, Verdict};
 use crate::engine::Health;
-use crate::policy::{Decision, ExitFacts, decide};
+use crate::policy::{Decision, ExitFacts};
 use crate::spec::OnUnhealthy;
 
 impl Machine {
@@ -31,16 +31,7 @@ impl Machine {
     /// Decides now, as for a failed run, then stops the container with its
     /// grace period and signal; the verdict is carried out once it stopped.
     fn stop_unhealthy(&mut self, facts: ExitFacts, now: Now, out: &mut Vec<Effect>) {
-        let spec = &self.spec;
-        let decision = decide(
-            spec.restart,
-            &spec.backoff,
-            &spec.intensity,
-            &facts,
-            &self.history,
-            now.at,
-            now.jitter,
-        );
+        let decision = self.decide(&facts, now);
         let verdict = match decision {
             Decision::RestartAfter {
                 delay,
