@@ -12,13 +12,14 @@ use crate::gateway::{
     AwaitEvents, EngineApiVersion, Gateway, GatewayConfig, GatewayStats, GetRouter, GetStats, Rate,
     RetryPolicy, StopGateway,
 };
+use crate::gateway::{Declared, Ensured, ResourceError, ensure_resources};
 use crate::record::{FinishRecording, PhaseRecorder, read_phases};
 use crate::registry::{
     AddUnit, Adopt, AdoptReport, CheckUnits, CommandUnit, DeclareUnit, GetBus, ListUnits, Registry,
     RemoveUnit, Shutdown, ShutdownMode, SnapshotUnit, Subscribe, UnitExists, UnitProblem,
 };
-use crate::spec::UnitSpec;
 use crate::spec::validate::is_valid_name;
+use crate::spec::{Resources, UnitSpec};
 use crate::unit::{RestartMode, UnitCommand, UnitError, UnitEvent, UnitSnapshot, UnitStatus};
 
 /// Why a supervisor could not start.
@@ -308,6 +309,37 @@ impl SupervisorHandle {
     /// ```
     pub async fn add(&self, spec: UnitSpec) -> Result<(), UnitError> {
         self.ask(AddUnit(spec)).await
+    }
+
+    /// Makes sure the namespace's networks and named volumes exist before
+    /// units that use them are added: creates the missing ones with the
+    /// namespace's label, adopts those an earlier run created, uses
+    /// `external` ones as they are, and refuses a name someone else's
+    /// resource holds. Doing it again changes nothing.
+    ///
+    /// ```no_run
+    /// # async fn demo(supervisor: stevedore::SupervisorHandle) -> Result<(), Box<dyn std::error::Error>> {
+    /// use stevedore::spec::{NetworkAttachment, NetworkSpec, Resources, VolumeSpec};
+    /// use stevedore::UnitSpec;
+    /// let resources = Resources {
+    ///     networks: vec![NetworkSpec::new("shop_default")],
+    ///     volumes: vec![VolumeSpec::new("shop_data")],
+    /// };
+    /// supervisor.ensure_resources(&resources).await?;
+    /// supervisor
+    ///     .add(
+    ///         UnitSpec::new("web", "nginx:1")
+    ///             .network("shop_default", NetworkAttachment::default())
+    ///             .volume("shop_data:/usr/share/nginx/html:ro".parse()?),
+    ///     )
+    ///     .await?; // other units on shop_default reach it as http://web/
+    /// # Ok(()) }
+    /// ```
+    pub async fn ensure_resources(
+        &self,
+        resources: &Resources,
+    ) -> Result<Vec<(Declared, Ensured)>, ResourceError> {
+        ensure_resources(&self.gateway, &self.namespace, resources).await
     }
 
     /// Adds a unit as a manifest declares it: like [`SupervisorHandle::add`],

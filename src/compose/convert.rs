@@ -5,7 +5,7 @@ use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Val
 
 use crate::manifest::Manifest;
 use crate::spec::text::{format_duration, format_port, format_volume};
-use crate::spec::{HealthTest, UnitSpec};
+use crate::spec::{HealthTest, NetworkAttachment, NetworkSpec, UnitSpec, VolumeSpec};
 
 fn strings<'a>(items: impl IntoIterator<Item = &'a String>) -> Value {
     Value::Array(items.into_iter().map(String::as_str).collect::<Array>())
@@ -36,6 +36,20 @@ fn unit_table(spec: &UnitSpec) -> Table {
     if !spec.volumes.is_empty() {
         let volumes: Vec<String> = spec.volumes.iter().map(format_volume).collect();
         unit["volumes"] = Item::Value(strings(&volumes));
+    }
+    if !spec.tmpfs.is_empty() {
+        let mounts: Vec<String> = spec
+            .tmpfs
+            .iter()
+            .map(|(path, options)| match options.as_str() {
+                "" => path.display().to_string(),
+                options => format!("{}:{options}", path.display()),
+            })
+            .collect();
+        unit["tmpfs"] = Item::Value(strings(&mounts));
+    }
+    if !spec.networks.is_empty() {
+        unit["networks"] = Item::Value(networks(spec));
     }
     if let Some(memory) = spec.memory {
         unit["memory"] = value(i64::try_from(memory).unwrap_or(i64::MAX));
@@ -91,10 +105,115 @@ fn unit_table(spec: &UnitSpec) -> Table {
     unit
 }
 
-/// The manifest as TOML: its namespace and one `[[unit]]` per unit.
+/// A unit's networks: their names, or a table when one has aliases or an
+/// address.
+fn networks(spec: &UnitSpec) -> Value {
+    if spec
+        .networks
+        .values()
+        .all(|a| *a == NetworkAttachment::default())
+    {
+        return strings(spec.networks.keys());
+    }
+    let mut table = InlineTable::new();
+    for (name, attachment) in &spec.networks {
+        let mut entry = InlineTable::new();
+        if !attachment.aliases.is_empty() {
+            entry.insert("aliases", strings(&attachment.aliases));
+        }
+        for (key, address) in [
+            ("ipv4_address", attachment.ipv4_address),
+            ("ipv6_address", attachment.ipv6_address),
+        ] {
+            if let Some(address) = address {
+                entry.insert(key, address.to_string().into());
+            }
+        }
+        table.insert(name, Value::InlineTable(entry));
+    }
+    Value::InlineTable(table)
+}
+
+fn flags(table: &mut Table, flags: &[(&str, bool)]) {
+    for (key, on) in flags {
+        if *on {
+            table[*key] = value(true);
+        }
+    }
+}
+
+fn network_table(spec: &NetworkSpec) -> Table {
+    let mut table = Table::new();
+    table["name"] = value(spec.name.as_str());
+    if let Some(driver) = &spec.driver {
+        table["driver"] = value(driver.as_str());
+    }
+    if !spec.options.is_empty() {
+        table["options"] = Item::Value(text_table(&spec.options));
+    }
+    if let Some(driver) = &spec.ipam_driver {
+        table["ipam_driver"] = value(driver.as_str());
+    }
+    if !spec.subnets.is_empty() {
+        let mut pools = Array::new();
+        for pool in &spec.subnets {
+            let mut entry = InlineTable::new();
+            entry.insert("subnet", pool.subnet.as_str().into());
+            if let Some(range) = &pool.ip_range {
+                entry.insert("ip_range", range.as_str().into());
+            }
+            if let Some(gateway) = &pool.gateway {
+                entry.insert("gateway", gateway.as_str().into());
+            }
+            pools.push(Value::InlineTable(entry));
+        }
+        table["subnets"] = Item::Value(Value::Array(pools));
+    }
+    if !spec.labels.is_empty() {
+        table["labels"] = Item::Value(text_table(&spec.labels));
+    }
+    flags(
+        &mut table,
+        &[
+            ("internal", spec.internal),
+            ("attachable", spec.attachable),
+            ("enable_ipv6", spec.enable_ipv6),
+            ("external", spec.external),
+        ],
+    );
+    table
+}
+
+fn volume_table(spec: &VolumeSpec) -> Table {
+    let mut table = Table::new();
+    table["name"] = value(spec.name.as_str());
+    if let Some(driver) = &spec.driver {
+        table["driver"] = value(driver.as_str());
+    }
+    if !spec.options.is_empty() {
+        table["options"] = Item::Value(text_table(&spec.options));
+    }
+    if !spec.labels.is_empty() {
+        table["labels"] = Item::Value(text_table(&spec.labels));
+    }
+    flags(&mut table, &[("external", spec.external)]);
+    table
+}
+
+/// The manifest as TOML: its namespace, its `[[network]]`s and
+/// `[[volume]]`s, and one `[[unit]]` per unit.
 pub fn to_toml(manifest: &Manifest) -> String {
     let mut document = DocumentMut::new();
     document["namespace"] = value(manifest.namespace.as_str());
+    let resources = &manifest.resources;
+    if !resources.networks.is_empty() {
+        let tables = resources.networks.iter().map(network_table);
+        document["network"] = Item::ArrayOfTables(tables.collect());
+    }
+    if !resources.volumes.is_empty() {
+        let tables = resources.volumes.iter().map(volume_table);
+        document["volume"] = Item::ArrayOfTables(tables.collect());
+    }
     let mut units = ArrayOfTables::new();
     for spec in &manifest.units {
         units.push(unit_table(spec));
@@ -143,5 +262,49 @@ services:
             parse_manifest(&toml, "converted.toml").unwrap_or_else(|e| panic!("{e}\n{toml}"));
         assert_eq!(back.namespace, "shop");
         assert_eq!(back.units, compose.manifest.units, "{toml}");
+        assert_eq!(back.resources, compose.manifest.resources, "{toml}");
+    }
+
+    #[test]
+    fn networks_volumes_secrets_and_tmpfs_convert_and_read_back_the_same() {
+        let dir = std::env::temp_dir().join(format!("stevedore-convert-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("token.txt"), "s3cret").unwrap();
+        let text = r#"
+name: shop
+services:
+  web:
+    image: busybox
+    networks:
+      front: { aliases: [www], ipv4_address: 172.28.0.5 }
+      back:
+    volumes: ["data:/data", { type: tmpfs, target: /cache, tmpfs: { size: 1m } }]
+    tmpfs: [/run]
+    secrets: [token]
+  worker:
+    image: busybox
+volumes:
+  data: { labels: { tier: db } }
+networks:
+  front:
+    ipam: { config: [{ subnet: 172.28.0.0/16 }] }
+  back: { internal: true }
+secrets:
+  token: { file: ./token.txt }
+"#;
+        let compose = parse_compose(text, "compose.yaml", &dir, &HashMap::new()).unwrap();
+        let toml = to_toml(&compose.manifest);
+        let back =
+            parse_manifest(&toml, "converted.toml").unwrap_or_else(|e| panic!("{e}\n{toml}"));
+        assert_eq!(back.units, compose.manifest.units, "{toml}");
+        assert_eq!(back.resources, compose.manifest.resources, "{toml}");
+        let names: Vec<&str> = back
+            .resources
+            .networks
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(names, ["shop_back", "shop_default", "shop_front"], "{toml}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

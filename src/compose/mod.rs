@@ -2,10 +2,12 @@
 //! interpolation, and each service a unit, every key carried out, warned
 //! about or refused by name (never silently dropped).
 
+mod attach;
 pub mod convert;
 mod env;
 pub mod interpolate;
 mod mounts;
+mod project;
 mod services;
 pub mod words;
 pub mod yaml;
@@ -78,6 +80,12 @@ pub fn variables(dir: &Path) -> Result<HashMap<String, String>, String> {
 
 /// Reads the compose file at `path`.
 pub fn read_compose(path: &Path) -> Result<Compose, LoadError> {
+    read_compose_as(path, None)
+}
+
+/// Reads the compose file at `path` as project `project` when given (`-p`,
+/// which beats every name the file and its environment give).
+pub fn read_compose_as(path: &Path, project: Option<&str>) -> Result<Compose, LoadError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
         file: file.clone(),
@@ -101,7 +109,7 @@ pub fn read_compose(path: &Path) -> Result<Compose, LoadError> {
             }],
         })
     })?;
-    parse_compose(&text, &file, &dir, &vars).map_err(LoadError::Invalid)
+    parse_compose_as(&text, &file, &dir, &vars, project).map_err(LoadError::Invalid)
 }
 
 /// Reads a compose file's `text`; `file` names it in problems, `dir` is
@@ -111,6 +119,17 @@ pub fn parse_compose(
     file: &str,
     dir: &Path,
     vars: &HashMap<String, String>,
+) -> Result<Compose, ManifestError> {
+    parse_compose_as(text, file, dir, vars, None)
+}
+
+/// [`parse_compose`] as project `project` when given.
+pub fn parse_compose_as(
+    text: &str,
+    file: &str,
+    dir: &Path,
+    vars: &HashMap<String, String>,
+    project: Option<&str>,
 ) -> Result<Compose, ManifestError> {
     let one = |line, column, field: Option<&str>, message: String| ManifestError {
         problems: vec![ManifestProblem {
@@ -138,35 +157,39 @@ pub fn parse_compose(
         problems: Vec::new(),
         warnings: Vec::new(),
         locations: BTreeMap::new(),
+        project: Default::default(),
     };
     let mut name = None;
     let mut services: Option<&Node> = None;
+    let mut sections = Vec::new();
     for (key, value) in top {
         match key.text.as_str() {
             "services" => services = Some(value),
             "name" => name = walk.text(value, None, "name").map(|n| (n, value.at)),
             "version" => walk.warn(key.at, None, Some("version"), "is obsolete and ignored, as compose ignores it"),
             k if k.starts_with("x-") => {}
-            "networks" | "volumes" | "secrets" | "configs" | "include" | "models" => {
+            "networks" | "volumes" | "secrets" | "configs" => sections.push((key.text.as_str(), value)),
+            "include" | "models" => {
                 let empty = matches!(&value.kind, Kind::Null)
                     || matches!(&value.kind, Kind::Map(m) if m.is_empty());
                 if !empty {
-                    walk.problems.push(problem(file, key.at, &key.text, "top-level networks, volumes, secrets, configs, include and models are not carried out by stevedore yet"));
+                    walk.problems.push(problem(file, key.at, &key.text, "top-level include and models are not carried out by stevedore yet"));
                 }
             }
             other => walk.problems.push(problem(file, key.at, other, "is not a top-level compose key (services, name, networks, volumes, secrets, configs, x-…)")),
         }
     }
-    // Compose's order: COMPOSE_PROJECT_NAME, then `name:`, then the
-    // directory (`-n`/`-p` on the command line beats all three).
+    // Compose's order: -p, then COMPOSE_PROJECT_NAME, then `name:`, then
+    // the directory.
     let from_env = vars
         .get("COMPOSE_PROJECT_NAME")
         .filter(|n| !n.is_empty())
         .cloned();
-    let namespace = match (&from_env, &name) {
-        (Some(from_env), _) => from_env.clone(),
-        (None, Some((name, _))) => name.clone(),
-        (None, None) => normalise_project_name(
+    let namespace = match (project, &from_env, &name) {
+        (Some(project), _, _) => project.to_string(),
+        (None, Some(from_env), _) => from_env.clone(),
+        (None, None, Some((name, _))) => name.clone(),
+        (None, None, None) => normalise_project_name(
             &dir.file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
@@ -175,6 +198,15 @@ pub fn parse_compose(
     let at = name.as_ref().map_or((1, 1), |(_, at)| *at);
     if !is_valid_name(&namespace) || namespace.contains("--") {
         walk.problems.push(problem(file, at, "name", &format!("{namespace:?} cannot be a project name here: letters, digits, '_', '.' and '-', starting with a letter or digit, no \"--\"")));
+    }
+    // Resources are named after the project, and services refer to them.
+    walk.project.name = namespace.clone();
+    for (section, value) in sections {
+        match section {
+            "networks" => walk.networks(value),
+            "volumes" => walk.volumes_section(value),
+            other => walk.files_section(value, other),
+        }
     }
     let mut units = Vec::new();
     match services.map(|s| &s.kind) {
@@ -199,6 +231,7 @@ pub fn parse_compose(
     let manifest = Manifest {
         namespace,
         units,
+        resources: walk.project.resources(),
         file: file.to_string(),
         locations,
     };
@@ -220,9 +253,6 @@ pub fn parse_compose(
         let field = format!("depends_on.{dependency}");
         walk.problems
             .push(manifest.problem(unit, &field, found.to_string()));
-    }
-    if manifest.units.len() > 1 {
-        walk.warn((1, 1), None, None, "the services share the engine's default bridge network: they do not reach each other by service name yet (project networks are not carried out yet)");
     }
     if walk.problems.is_empty() {
         Ok(Compose {
@@ -250,3 +280,6 @@ fn problem(file: &str, at: (usize, usize), field: &str, message: &str) -> Manife
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_project;

@@ -1,5 +1,8 @@
 //! A service's `ports` and `volumes`, short and long syntax, as the unit's
-//! port mappings and bind mounts.
+//! port mappings, bind mounts, named volumes and tmpfs mounts.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use super::services::Walk;
 use super::yaml::{Kind, Node};
@@ -57,10 +60,16 @@ impl Walk<'_> {
         ports
     }
 
-    pub(super) fn volumes(&mut self, node: &Node, unit: &str) -> Vec<VolumeMount> {
+    /// The mounts of `volumes:`, and its `type: tmpfs` items.
+    pub(super) fn volumes(
+        &mut self,
+        node: &Node,
+        unit: &str,
+    ) -> (Vec<VolumeMount>, BTreeMap<PathBuf, String>) {
+        let mut tmpfs = BTreeMap::new();
         let Kind::List(items) = &node.kind else {
             self.problem(node.at, Some(unit), Some("volumes"), "expected a list");
-            return Vec::new();
+            return (Vec::new(), tmpfs);
         };
         let mut volumes = Vec::new();
         for (i, item) in items.iter().enumerate() {
@@ -70,14 +79,35 @@ impl Walk<'_> {
                     let kind = item
                         .get("type")
                         .and_then(|t| self.text(t, Some(unit), &path));
-                    if kind.as_deref() != Some("bind") {
+                    match kind.as_deref() {
+                        Some("bind" | "volume") => {}
+                        Some("tmpfs") => {
+                            if let Some((target, options)) = self.tmpfs_item(item, unit, &path) {
+                                tmpfs.insert(target, options);
+                            }
+                            continue;
+                        }
+                        _ => {
+                            self.problem(
+                                item.at,
+                                Some(unit),
+                                Some(&path),
+                                "type must be bind, volume or tmpfs",
+                            );
+                            continue;
+                        }
+                    }
+                    if let Some(options) = item.get("volume")
+                        && options.get("nocopy").and_then(|n| {
+                            self.flag(n, Some(unit), &format!("{path}.volume.nocopy"))
+                        }) == Some(true)
+                    {
                         self.problem(
-                            item.at,
+                            options.at,
                             Some(unit),
-                            Some(&path),
-                            "only type: bind is carried out yet (named volumes and tmpfs are not)",
+                            Some(&format!("{path}.volume.nocopy")),
+                            "nocopy is not carried out by stevedore",
                         );
-                        continue;
                     }
                     let source = item
                         .get("source")
@@ -128,12 +158,20 @@ impl Walk<'_> {
             let is_path =
                 source.starts_with('/') || source.starts_with('.') || source.starts_with('~');
             if !is_path {
-                self.problem(
-                    item.at,
-                    Some(unit),
-                    Some(&path),
-                    format!("{source:?} is a named volume; named volumes are not carried out yet"),
-                );
+                let Some(declared) = self.project.volumes.get(&source) else {
+                    let message = format!(
+                        "refers to undefined volume {source:?}: declare it under the top-level volumes:"
+                    );
+                    self.problem(item.at, Some(unit), Some(&path), message);
+                    continue;
+                };
+                let name = declared.name.clone();
+                self.project.used_volumes.insert(source);
+                volumes.push(VolumeMount {
+                    source: name.into(),
+                    container: target.into(),
+                    read_only,
+                });
                 continue;
             }
             let host = match source.strip_prefix("~/") {
@@ -145,11 +183,43 @@ impl Walk<'_> {
                 None => source.clone().into(),
             };
             volumes.push(VolumeMount {
-                host,
+                source: host,
                 container: target.into(),
                 read_only,
             });
         }
-        volumes
+        (volumes, tmpfs)
+    }
+
+    /// A `type: tmpfs` item: its target and options (`size=…,mode=…`).
+    fn tmpfs_item(&mut self, item: &Node, unit: &str, path: &str) -> Option<(PathBuf, String)> {
+        let Some(target) = item
+            .get("target")
+            .and_then(|t| self.text(t, Some(unit), path))
+        else {
+            self.problem(item.at, Some(unit), Some(path), "target is missing");
+            return None;
+        };
+        let mut options = Vec::new();
+        if let Some(settings) = item.get("tmpfs") {
+            if let Some(size) = settings.get("size") {
+                let field = format!("{path}.tmpfs.size");
+                if let Some(bytes) = self.parsed(size, unit, &field, crate::spec::text::parse_size)
+                {
+                    options.push(format!("size={bytes}"));
+                }
+            }
+            if let Some(mode) = settings.get("mode") {
+                let field = format!("{path}.tmpfs.mode");
+                if let Some(mode) = self.parsed(mode, unit, &field, |t| {
+                    u32::from_str_radix(t, 8)
+                        .map(|_| t.to_string())
+                        .map_err(|_| format!("{t:?} is not an octal mode"))
+                }) {
+                    options.push(format!("mode={mode}"));
+                }
+            }
+        }
+        Some((PathBuf::from(target), options.join(",")))
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::interpolate::{Variables, interpolate};
+use super::project::Project;
 use super::words::split_command;
 use super::yaml::{At, Key, Kind, Node};
 use crate::RestartPolicy;
@@ -28,6 +29,10 @@ pub const CARRIED: &[&str] = &[
     "stop_grace_period",
     "mem_limit",
     "cpu_shares",
+    "networks",
+    "secrets",
+    "configs",
+    "tmpfs",
 ];
 
 /// Keys that change nothing about how the container runs here: a warning.
@@ -49,7 +54,6 @@ pub const NOT_YET: &[&str] = &[
     "cap_drop",
     "cgroup",
     "cgroup_parent",
-    "configs",
     "container_name",
     "cpu_count",
     "cpu_percent",
@@ -87,7 +91,6 @@ pub const NOT_YET: &[&str] = &[
     "memswap_limit",
     "models",
     "network_mode",
-    "networks",
     "oom_kill_disable",
     "oom_score_adj",
     "pid",
@@ -103,12 +106,10 @@ pub const NOT_YET: &[&str] = &[
     "read_only",
     "runtime",
     "scale",
-    "secrets",
     "security_opt",
     "shm_size",
     "storage_opt",
     "sysctls",
-    "tmpfs",
     "ulimits",
     "use_api_socket",
     "user",
@@ -127,6 +128,9 @@ pub struct Walk<'a> {
     pub warnings: Vec<ManifestProblem>,
     /// Each unit's service key and its fields' positions.
     pub locations: BTreeMap<String, (At, BTreeMap<String, At>)>,
+    /// The top level's networks, volumes, secrets and configs, and which
+    /// of them services use.
+    pub project: Project,
 }
 
 impl Walk<'_> {
@@ -225,13 +229,19 @@ impl Walk<'_> {
 
     /// `KEY=VALUE` items or a mapping of strings; a `KEY` alone (or a null
     /// value) takes the variable from the environment, as compose does.
-    fn pairs(&mut self, node: &Node, unit: &str, field: &str) -> BTreeMap<String, String> {
+    pub(super) fn pairs(
+        &mut self,
+        node: &Node,
+        unit: &str,
+        field: &str,
+    ) -> BTreeMap<String, String> {
+        let unit = Some(unit).filter(|u| !u.is_empty());
         let mut pairs = BTreeMap::new();
         match &node.kind {
             Kind::List(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let path = format!("{field}[{i}]");
-                    let Some(text) = self.text(item, Some(unit), &path) else {
+                    let Some(text) = self.text(item, unit, &path) else {
                         continue;
                     };
                     match text.split_once('=') {
@@ -251,7 +261,7 @@ impl Walk<'_> {
                     let path = format!("{field}.{}", key.text);
                     let value = match &value.kind {
                         Kind::Null => self.vars.get(&key.text),
-                        _ => self.text(value, Some(unit), &path),
+                        _ => self.text(value, unit, &path),
                     };
                     if let Some(value) = value {
                         pairs.insert(key.text.clone(), value);
@@ -261,7 +271,7 @@ impl Walk<'_> {
             Kind::Null => {}
             _ => self.problem(
                 node.at,
-                Some(unit),
+                unit,
                 Some(field),
                 "expected a list of KEY=VALUE or a mapping",
             ),
@@ -322,7 +332,21 @@ impl Walk<'_> {
                 }
                 "labels" => spec.labels = self.pairs(value, unit, field),
                 "ports" => spec.ports = self.ports(value, unit),
-                "volumes" => spec.volumes = self.volumes(value, unit),
+                "volumes" => {
+                    let (mounts, tmpfs) = self.volumes(value, unit);
+                    spec.volumes.extend(mounts);
+                    spec.tmpfs.extend(tmpfs);
+                }
+                "tmpfs" => {
+                    let mounts = self.tmpfs(value, unit);
+                    spec.tmpfs.extend(mounts);
+                }
+                "secrets" | "configs" => {
+                    let mounts = self.mounted_files(value, unit, field);
+                    spec.volumes.extend(mounts);
+                }
+                // Read below, once: a service without the key joins `default`.
+                "networks" => {}
                 "restart" => {
                     if let Some(policy) =
                         self.parsed(value, unit, field, str::parse::<RestartPolicy>)
@@ -377,6 +401,7 @@ impl Walk<'_> {
                 ),
             }
         }
+        spec.networks = self.service_networks(node.get("networks"), unit);
         self.locations.insert(unit.to_string(), (name.at, fields));
         Some(spec)
     }

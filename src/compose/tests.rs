@@ -61,7 +61,7 @@ services:
     assert_eq!(web.env["GREETING"], "hello");
     assert_eq!(web.ports[0].external, 18080);
     assert_eq!(web.ports[1].protocol, Protocol::Udp);
-    assert_eq!(web.volumes[0].host, Path::new("/srv/My_Project/./data"));
+    assert_eq!(web.volumes[0].source, Path::new("/srv/My_Project/./data"));
     assert!(web.volumes[0].read_only);
     assert_eq!(web.restart, RestartPolicy::UnlessStopped);
     assert_eq!(web.stop_timeout, Duration::from_secs(90));
@@ -74,12 +74,14 @@ services:
     assert_eq!(worker.restart, RestartPolicy::No, "compose's default");
     assert_eq!(worker.depends_on["web"].condition, Condition::Healthy);
     assert!(worker.depends_on["web"].restart);
-    assert!(
-        compose
-            .warnings
-            .iter()
-            .any(|w| w.message.contains("default bridge"))
+    // Both join the project's network, where each answers to its name.
+    assert_eq!(
+        web.networks.keys().collect::<Vec<_>>(),
+        ["my_project_default"]
     );
+    assert_eq!(worker.networks, web.networks);
+    assert_eq!(manifest.resources.networks.len(), 1);
+    assert_eq!(manifest.resources.networks[0].name, "my_project_default");
 }
 
 #[test]
@@ -93,10 +95,10 @@ fn the_project_name_is_the_files_name_else_the_directorys_normalised() {
 #[test]
 fn keys_not_carried_out_are_refused_by_name_at_their_position() {
     let found =
-        problems("services:\n  web:\n    image: busybox\n    networks: [front]\n    bogus: 1\n");
+        problems("services:\n  web:\n    image: busybox\n    cap_add: [NET_ADMIN]\n    bogus: 1\n");
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(
-        found[0].starts_with("compose.yaml:4:5: unit \"web\": networks: is not carried out"),
+        found[0].starts_with("compose.yaml:4:5: unit \"web\": cap_add: is not carried out"),
         "{found:?}"
     );
     assert!(
@@ -159,7 +161,10 @@ fn a_missing_image_a_named_volume_and_syntax_errors_are_refused() {
         "{found:?}"
     );
     assert!(
-        found.iter().any(|p| p.contains("named volume")),
+        found
+            .iter()
+            .any(|p| p
+                .contains("3:15: unit \"web\": volumes[0]: refers to undefined volume \"data\"")),
         "{found:?}"
     );
     let found = problems("services:\n  web: [\n");

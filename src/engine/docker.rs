@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
-use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
+use bollard::models::{
+    ContainerCreateBody, ContainerInspectResponse, EndpointSettings, ImageInspect,
+    NetworkCreateRequest, VolumeCreateRequest,
+};
 use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, DownloadFromContainerOptions, EventsOptions,
     KillContainerOptions, ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
@@ -18,6 +21,7 @@ use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 
 use super::mapping::{container_event, snapshot};
+use super::resources::{ResourceInfo, ResourceKind, docker as resources};
 use super::{
     ContainerEvent, ContainerSnapshot, Engine, EngineError, EngineResult, LogChunk, LogOptions,
     LogStream, Operation, RawFailure, classify,
@@ -112,7 +116,7 @@ impl DockerEngine {
 }
 
 /// Classifies a bollard error from `operation` on `subject`.
-fn failure(operation: Operation, subject: &str, error: BollardError) -> EngineError {
+pub(super) fn failure(operation: Operation, subject: &str, error: BollardError) -> EngineError {
     classify(operation, subject, &raw_failure(error))
 }
 
@@ -182,7 +186,7 @@ fn split_reference(reference: &str) -> (String, String) {
     }
 }
 
-fn label_filters(label_filter: String) -> HashMap<String, Vec<String>> {
+pub(super) fn label_filters(label_filter: String) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), vec![label_filter])])
 }
 
@@ -199,6 +203,47 @@ fn ping(docker: Docker) -> BoxFuture<'static, EngineResult<()>> {
 }
 
 impl Engine for DockerEngine {
+    fn inspect_resource(
+        &self,
+        kind: ResourceKind,
+        name: String,
+    ) -> BoxFuture<'static, EngineResult<ResourceInfo>> {
+        resources::inspect(self.docker.clone(), kind, name).boxed()
+    }
+
+    fn list_resources(
+        &self,
+        kind: ResourceKind,
+        label_filter: String,
+    ) -> BoxFuture<'static, EngineResult<Vec<ResourceInfo>>> {
+        resources::list(self.docker.clone(), kind, label_filter).boxed()
+    }
+
+    fn create_network(&self, body: NetworkCreateRequest) -> BoxFuture<'static, EngineResult<()>> {
+        resources::create_network(self.docker.clone(), body).boxed()
+    }
+
+    fn create_volume(&self, body: VolumeCreateRequest) -> BoxFuture<'static, EngineResult<()>> {
+        resources::create_volume(self.docker.clone(), body).boxed()
+    }
+
+    fn remove_resource(
+        &self,
+        kind: ResourceKind,
+        name: String,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        resources::remove(self.docker.clone(), kind, name).boxed()
+    }
+
+    fn connect_network(
+        &self,
+        network: String,
+        container: String,
+        endpoint: EndpointSettings,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        resources::connect(self.docker.clone(), network, container, endpoint).boxed()
+    }
+
     fn ping(&self) -> BoxFuture<'static, EngineResult<()>> {
         ping(self.docker.clone())
     }

@@ -38,6 +38,24 @@ pub enum Operation {
     GetArchive,
     /// `GET /containers/{id}/logs`.
     Logs,
+    /// `GET /networks/{id}`.
+    InspectNetwork,
+    /// `POST /networks/create`.
+    CreateNetwork,
+    /// `POST /networks/{id}/connect`.
+    ConnectNetwork,
+    /// `DELETE /networks/{id}`.
+    RemoveNetwork,
+    /// `GET /networks`.
+    ListNetworks,
+    /// `GET /volumes/{name}`.
+    InspectVolume,
+    /// `POST /volumes/create`.
+    CreateVolume,
+    /// `DELETE /volumes/{name}`.
+    RemoveVolume,
+    /// `GET /volumes`.
+    ListVolumes,
 }
 
 impl Operation {
@@ -59,11 +77,20 @@ impl Operation {
             Operation::PutArchive => "put_archive",
             Operation::GetArchive => "get_archive",
             Operation::Logs => "logs",
+            Operation::InspectNetwork => "inspect_network",
+            Operation::CreateNetwork => "create_network",
+            Operation::ConnectNetwork => "connect_network",
+            Operation::RemoveNetwork => "remove_network",
+            Operation::ListNetworks => "list_networks",
+            Operation::InspectVolume => "inspect_volume",
+            Operation::CreateVolume => "create_volume",
+            Operation::RemoveVolume => "remove_volume",
+            Operation::ListVolumes => "list_volumes",
         }
     }
 
     /// Every operation, for counters.
-    pub const ALL: [Operation; 15] = [
+    pub const ALL: [Operation; 24] = [
         Operation::Ping,
         Operation::List,
         Operation::Inspect,
@@ -79,12 +106,34 @@ impl Operation {
         Operation::PutArchive,
         Operation::GetArchive,
         Operation::Logs,
+        Operation::InspectNetwork,
+        Operation::CreateNetwork,
+        Operation::ConnectNetwork,
+        Operation::RemoveNetwork,
+        Operation::ListNetworks,
+        Operation::InspectVolume,
+        Operation::CreateVolume,
+        Operation::RemoveVolume,
+        Operation::ListVolumes,
     ];
 
     /// Whether the call takes load off the engine (stop, kill, remove), so
     /// the rate limit lets it overtake queued creates and starts.
     pub fn is_urgent(self) -> bool {
         matches!(self, Operation::Stop | Operation::Kill | Operation::Remove)
+    }
+
+    /// Whether a 404 means a network or volume is missing (the subject),
+    /// not a container.
+    fn finds_resource(self) -> bool {
+        matches!(
+            self,
+            Operation::InspectNetwork
+                | Operation::ConnectNetwork
+                | Operation::RemoveNetwork
+                | Operation::InspectVolume
+                | Operation::RemoveVolume
+        )
     }
 
     /// Whether repeating the call after an unknown outcome is harmless. A
@@ -105,6 +154,10 @@ pub enum EngineError {
     /// The image is not present on the engine.
     #[error("no such image: {0}")]
     ImageNotFound(String),
+    /// A network or named volume does not exist (any more): a create that
+    /// names a network the engine does not have, or a call about one.
+    #[error("no such network or volume: {0}")]
+    ResourceNotFound(String),
     /// Pulling an image failed (no registry reachable, unknown repository…).
     #[error("could not pull image {image}: {message}")]
     PullFailed {
@@ -208,6 +261,10 @@ fn classify_status(operation: Operation, subject: &str, code: u16, message: &str
         404 if lower.contains("no such image") || operation == Operation::InspectImage => {
             EngineError::ImageNotFound(subject.to_string())
         }
+        404 if operation.finds_resource() => EngineError::ResourceNotFound(subject.to_string()),
+        404 if operation == Operation::Create && lower.contains("network") => {
+            EngineError::ResourceNotFound(message.to_string())
+        }
         404 if operation == Operation::Create => EngineError::ImageNotFound(subject.to_string()),
         404 if operation == Operation::Pull => EngineError::PullFailed {
             image: subject.to_string(),
@@ -295,6 +352,7 @@ impl EngineError {
         match self {
             EngineError::ContainerNotFound(_) => "container_not_found",
             EngineError::ImageNotFound(_) => "image_not_found",
+            EngineError::ResourceNotFound(_) => "resource_not_found",
             EngineError::PullFailed { .. } => "pull_failed",
             EngineError::Conflict(_) => "conflict",
             EngineError::AddressInUse { .. } => "address_in_use",

@@ -11,17 +11,22 @@ pub mod fake;
 #[cfg(feature = "test-util")]
 pub mod fake_http;
 pub mod mapping;
+pub mod resources;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
+use bollard::models::{
+    ContainerCreateBody, ContainerInspectResponse, EndpointSettings, ImageInspect,
+    NetworkCreateRequest, VolumeCreateRequest,
+};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
 pub use self::docker::DockerEngine;
 pub use self::error::{EngineError, Operation, RawFailure, classify};
+pub use self::resources::{ResourceInfo, ResourceKind};
 
 /// The result of one engine call.
 pub type EngineResult<T> = Result<T, EngineError>;
@@ -91,6 +96,54 @@ pub trait Engine: Send + Sync + 'static {
         label_filter: String,
         since: Option<i64>,
     ) -> BoxStream<'static, EngineResult<ContainerEvent>>;
+    /// A network or named volume by name; [`EngineError::ResourceNotFound`]
+    /// when the engine has none of that name.
+    fn inspect_resource(
+        &self,
+        kind: ResourceKind,
+        name: String,
+    ) -> BoxFuture<'static, EngineResult<ResourceInfo>> {
+        let _ = (kind, name);
+        no_resources()
+    }
+    /// Every network or named volume carrying `label_filter`.
+    fn list_resources(
+        &self,
+        kind: ResourceKind,
+        label_filter: String,
+    ) -> BoxFuture<'static, EngineResult<Vec<ResourceInfo>>> {
+        let _ = (kind, label_filter);
+        no_resources()
+    }
+    /// Creates a network.
+    fn create_network(&self, body: NetworkCreateRequest) -> BoxFuture<'static, EngineResult<()>> {
+        let _ = body;
+        no_resources()
+    }
+    /// Creates a named volume.
+    fn create_volume(&self, body: VolumeCreateRequest) -> BoxFuture<'static, EngineResult<()>> {
+        let _ = body;
+        no_resources()
+    }
+    /// Removes a network or named volume.
+    fn remove_resource(
+        &self,
+        kind: ResourceKind,
+        name: String,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        let _ = (kind, name);
+        no_resources()
+    }
+    /// Joins a (created, not yet started) container to one more network.
+    fn connect_network(
+        &self,
+        network: String,
+        container: String,
+        endpoint: EndpointSettings,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        let _ = (network, container, endpoint);
+        no_resources()
+    }
     /// A container's output: its last `tail` lines (all of it when `None`),
     /// then, with `follow`, what it prints until it stops. An engine that
     /// keeps no logs answers [`EngineError::InvalidRequest`].
@@ -103,6 +156,15 @@ pub trait Engine: Send + Sync + 'static {
         })
         .boxed()
     }
+}
+
+/// The answer of an engine that has no networks or volumes of its own.
+fn no_resources<T: Send + 'static>() -> BoxFuture<'static, EngineResult<T>> {
+    Box::pin(async {
+        Err(EngineError::InvalidRequest(
+            "this engine has no networks or volumes".into(),
+        ))
+    })
 }
 
 /// What [`Engine::logs`] reads.

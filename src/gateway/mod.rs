@@ -10,6 +10,7 @@ mod layers;
 mod logs;
 mod pull;
 pub mod rate;
+mod resources;
 pub mod retry;
 mod stats;
 
@@ -17,7 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
+use bollard::models::{
+    ContainerCreateBody, ContainerInspectResponse, EndpointSettings, ImageInspect,
+};
 use tokio::sync::{oneshot, watch};
 
 pub use self::control::{
@@ -28,6 +31,9 @@ use self::layers::Layers;
 pub use self::logs::StreamLogs;
 use self::pull::Pulls;
 pub use self::rate::Rate;
+pub use self::resources::{
+    Declared, EnsureResource, Ensured, RemoveResources, Removed, ResourceError, ensure_resources,
+};
 pub use self::retry::RetryPolicy;
 pub use self::stats::{CallDurations, DURATION_BUCKETS, GatewayStats};
 use crate::engine::{ContainerSnapshot, Engine, EngineError, EngineResult, Operation};
@@ -230,6 +236,9 @@ pub struct CreateContainer {
     pub namespace: String,
     /// Spec hash it must carry to count as the same container.
     pub spec_hash: String,
+    /// Networks to join beyond the body's one, before anything starts it
+    /// (engines before API 1.44 take one network at create).
+    pub further_networks: Vec<(String, EndpointSettings)>,
 }
 
 impl Handler<CreateContainer> for Gateway {
@@ -243,13 +252,14 @@ impl Handler<CreateContainer> for Gateway {
                 body,
                 namespace,
                 spec_hash,
+                further_networks,
             } = msg;
             let created = layers
                 .run(Operation::Create, deadline, |e| {
                     e.create_container(name.clone(), body.clone())
                 })
                 .await;
-            match created {
+            let outcome = match created {
                 Ok(id) => Ok(CreateOutcome::Created(id)),
                 Err(EngineError::Conflict(message)) => {
                     let existing = layers
@@ -263,7 +273,32 @@ impl Handler<CreateContainer> for Gateway {
                     Ok(conflict_outcome(&found, &namespace, &spec_hash, id))
                 }
                 Err(error) => Err(error),
+            }?;
+            let (CreateOutcome::Created(id) | CreateOutcome::Adopted(id)) = &outcome else {
+                return Ok(outcome);
+            };
+            for (network, endpoint) in further_networks {
+                let joined = layers
+                    .run(Operation::ConnectNetwork, deadline, |e| {
+                        e.connect_network(network.clone(), id.clone(), endpoint.clone())
+                    })
+                    .await;
+                match joined {
+                    Ok(()) => {}
+                    // An adopted container may have joined before its answer was lost.
+                    Err(error) if error.to_string().contains("already exists") => {}
+                    Err(error) => {
+                        // Half-joined, it would run where its spec does not say.
+                        let _ = layers
+                            .run(Operation::Remove, deadline, |e| {
+                                e.remove_container(id.clone(), true)
+                            })
+                            .await;
+                        return Err(error);
+                    }
+                }
             }
+            Ok(outcome)
         })
     }
 }

@@ -78,11 +78,11 @@ pub struct PortView {
     pub host_ip: Option<String>,
 }
 
-/// A bind mount.
+/// A bind mount or named volume.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VolumeView {
-    /// Host path.
-    pub host: String,
+    /// Host path, or the named volume.
+    pub source: String,
     /// Path in the container.
     pub container: String,
     /// Mounted read-only.
@@ -115,7 +115,7 @@ impl UnitView {
                 .volumes
                 .iter()
                 .map(|v| VolumeView {
-                    host: v.host.display().to_string(),
+                    source: v.source.display().to_string(),
                     container: v.container.display().to_string(),
                     read_only: v.read_only,
                 })

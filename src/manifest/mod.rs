@@ -44,6 +44,7 @@ mod locate;
 mod parse;
 mod policy;
 mod recover;
+mod resources;
 mod suggest;
 #[cfg(test)]
 mod tests;
@@ -60,7 +61,7 @@ use std::path::Path;
 use self::fields::Found;
 use self::locate::Lines;
 pub use self::locate::Locations;
-use crate::spec::UnitSpec;
+use crate::spec::{Resources, UnitSpec};
 
 /// A manifest that was read without problems.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +70,9 @@ pub struct Manifest {
     pub namespace: String,
     /// The units, in the order the manifest declares them, with the defaults applied.
     pub units: Vec<UnitSpec>,
+    /// The networks and named volumes the units use, made sure of before
+    /// any unit is added.
+    pub resources: Resources,
     /// The file as it was named to the reader, for `file:line:column`.
     pub file: String,
     /// Where each unit's fields were written ([`Manifest::locate`],

@@ -10,13 +10,14 @@ use super::fields::{Field, Found, Scope, Seen, fields, kind};
 use super::health::{ON_UNHEALTHY_EXPECTED, PartialHealth, report_graph};
 use super::locate::{Lines, Locations, UnitSeen};
 use super::policy::{PartialBackoff, PartialIntensity};
+use super::resources::{read_resources, undeclared};
 use crate::policy::RestartPolicy;
 use crate::spec::text::{parse_ports, parse_volume};
 use crate::spec::validate::{host_ports_overlap, is_valid_name};
-use crate::spec::{OnUnhealthy, PortMapping, Protocol, SpecProblem, UnitSpec, validate};
+use crate::spec::{OnUnhealthy, PortMapping, Protocol, Resources, SpecProblem, UnitSpec, validate};
 
 /// Keys at the top of a manifest.
-const TOP_KEYS: &[&str] = &["namespace", "defaults", "unit"];
+const TOP_KEYS: &[&str] = &["namespace", "defaults", "unit", "network", "volume"];
 /// Keys of `[defaults]`.
 const DEFAULTS_KEYS: &[&str] = &[
     "restart",
@@ -35,6 +36,8 @@ const UNIT_KEYS: &[&str] = &[
     "env",
     "ports",
     "volumes",
+    "tmpfs",
+    "networks",
     "memory",
     "cpu_shares",
     "swappiness",
@@ -122,7 +125,7 @@ pub(super) fn walk(text: &str, root: &Table, problems: &mut Vec<Found>) -> Manif
         for entry in entries.iter() {
             match entry.name {
                 "namespace" => namespace = read_namespace(&mut scope, entry).unwrap_or_default(),
-                "defaults" | "unit" => {}
+                "defaults" | "unit" | "network" | "volume" => {}
                 name if UNIT_KEYS.contains(&name) => scope.report(
                     entry.key_at,
                     name,
@@ -142,10 +145,12 @@ pub(super) fn walk(text: &str, root: &Table, problems: &mut Vec<Found>) -> Manif
     if let Some(entry) = entries.iter().find(|entry| entry.name == "defaults") {
         defaults = read_defaults(text, problems, entry);
     }
+    let resources = read_resources(text, problems, &entries);
     let mut walker = Walker {
         text,
         problems,
         defaults: &defaults,
+        resources: &resources,
         names: HashMap::new(),
         published: HashMap::new(),
         units: Vec::new(),
@@ -164,6 +169,7 @@ pub(super) fn walk(text: &str, root: &Table, problems: &mut Vec<Found>) -> Manif
     Manifest {
         namespace,
         units: walker.units,
+        resources,
         file: String::new(),
         locations,
     }
@@ -222,6 +228,8 @@ struct Walker<'a> {
     defaults: &'a Defaults,
     /// Unit name → offset of the first unit's `name` value.
     names: HashMap<String, usize>,
+    /// The networks and volumes units may use.
+    resources: &'a Resources,
     /// The host ports the units read so far publish, by number and protocol.
     published: HashMap<(u16, Protocol), Vec<Published>>,
     units: Vec<UnitSpec>,
@@ -322,6 +330,8 @@ impl Walker<'_> {
                         }
                     }
                 }
+                "tmpfs" => spec.tmpfs = scope.tmpfs("tmpfs", item, at),
+                "networks" => spec.networks = scope.networks("networks", item, at),
                 "memory" => spec.memory = scope.size("memory", item, at),
                 "cpu_shares" => spec.cpu_shares = scope.count("cpu_shares", item, at),
                 "swappiness" => spec.swappiness = scope.integer("swappiness", item, at),
@@ -356,7 +366,10 @@ impl Walker<'_> {
             }
         }
         settings.apply(&self.defaults.settings, &mut spec, &mut scope);
-        if let Err(problems) = validate(&spec) {
+        let mut problems = validate(&spec).err().unwrap_or_default();
+        let missing = undeclared(&spec, self.resources).into_iter();
+        problems.extend(missing.map(|(field, message)| SpecProblem { field, message }));
+        {
             for problem in problems {
                 place(
                     &mut scope,

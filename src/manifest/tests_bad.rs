@@ -99,7 +99,9 @@ fn cases() -> Vec<Case> {
         case("[::] beside another unit's specific address", two_units("[\"127.0.0.1:18998:80\"]", "[\"[::]:18998:81\"]"), (9, 10), Some("b"), Some("ports[0]"), "unit \"a\""),
         case("no address beside another unit's specific address", two_units("[\"127.0.0.1:18998:80/udp\"]", "[\"18998:81/udp\"]"), (9, 10), Some("b"), Some("ports[0]"), "18998/udp"),
         case("bad host address", unit("ports = [\"nothost:81:80\"]"), (6, 10), web, Some("ports[0]"), "is not an IP address"),
-        case("relative volume", unit("volumes = [\"data:/data\"]"), (6, 12), web, Some("volumes[0]"), "is not absolute"),
+        case("relative volume", unit("volumes = [\"./data:/data\"]"), (6, 12), web, Some("volumes[0]"), "neither an absolute host path nor a volume name"),
+        case("undeclared volume", unit("volumes = [\"data:/data\"]"), (6, 12), web, Some("volumes[0]"), "volume \"data\" is not declared"),
+        case("undeclared network", unit("networks = [\"front\"]"), (6, 12), web, Some("networks.front"), "network \"front\" is not declared"),
         case("bad volume mode", unit("volumes = [\"/a:/b:rx\"]"), (6, 12), web, Some("volumes[0]"), "unknown mode"),
         case("volume not a string", unit("volumes = [\"/a:/b\", 1]"), (6, 21), web, Some("volumes[1]"), "must be a string"),
         // Resources.

@@ -81,6 +81,7 @@ pub(crate) async fn create_record(
             // No namespace matches "", so a taken name always reads as Foreign.
             namespace: String::new(),
             spec_hash: String::new(),
+            further_networks: Vec::new(),
         })
         .await
         .map_err(gone)?

@@ -18,6 +18,7 @@
 pub mod graph;
 mod hash;
 pub mod health;
+pub mod project;
 pub mod text;
 pub mod validate;
 
@@ -31,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::hash::spec_hash;
 pub use self::health::{Condition, Dependencies, Dependency, HealthCheck, HealthTest, OnUnhealthy};
+pub use self::project::{NetworkAttachment, NetworkSpec, Resources, VolumeSpec};
 pub use self::validate::{SpecProblem, validate};
 use crate::policy::{Backoff, IntensityLimit, RestartPolicy};
 
@@ -56,9 +58,17 @@ pub struct UnitSpec {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub ports: Vec<PortMapping>,
-    /// Bind mounts.
+    /// Bind mounts and named volumes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<VolumeMount>,
+    /// Empty in-memory filesystems: container path → mount options
+    /// (`size=64m,mode=1777`, or empty), as `docker run --tmpfs` takes them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tmpfs: BTreeMap<PathBuf, String>,
+    /// The networks the unit joins, by their engine names; empty is the
+    /// engine's default bridge. On each, the unit's name is a DNS name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub networks: BTreeMap<String, NetworkAttachment>,
     /// Memory limit in bytes; `None` is unlimited.
     #[serde(
         default,
@@ -135,6 +145,8 @@ impl UnitSpec {
             env: BTreeMap::new(),
             ports: Vec::new(),
             volumes: Vec::new(),
+            tmpfs: BTreeMap::new(),
+            networks: BTreeMap::new(),
             memory: None,
             cpu_shares: None,
             swappiness: None,
@@ -172,9 +184,24 @@ impl UnitSpec {
         self
     }
 
-    /// Mounts one host path.
+    /// Mounts one host path or named volume.
     pub fn volume(mut self, volume: VolumeMount) -> Self {
         self.volumes.push(volume);
+        self
+    }
+
+    /// Mounts an empty in-memory filesystem at `path` with `options`
+    /// (`size=64m`, or empty).
+    pub fn tmpfs(mut self, path: impl Into<PathBuf>, options: impl Into<String>) -> Self {
+        self.tmpfs.insert(path.into(), options.into());
+        self
+    }
+
+    /// Joins the network called `name` on the engine (declared in the
+    /// namespace's [`Resources`]), answering there to its own name and to
+    /// the attachment's aliases.
+    pub fn network(mut self, name: impl Into<String>, attachment: NetworkAttachment) -> Self {
+        self.networks.insert(name.into(), attachment);
         self
     }
 
@@ -349,16 +376,27 @@ impl fmt::Display for PortMapping {
     }
 }
 
-/// One bind mount of a host path into the container.
+/// One mount into the container: a host path (a bind mount) or a named
+/// volume, as Docker's `-v SOURCE:TARGET[:ro]` reads them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct VolumeMount {
-    /// Absolute path on the host.
-    pub host: PathBuf,
+    /// An absolute path on the host, or the engine name of a named volume
+    /// (anything not starting with `/`).
+    pub source: PathBuf,
     /// Absolute path inside the container.
     pub container: PathBuf,
     /// Mounted read-only.
     pub read_only: bool,
+}
+
+impl VolumeMount {
+    /// The named volume mounted, when it is not a host path.
+    pub fn volume_name(&self) -> Option<&str> {
+        (!self.source.has_root())
+            .then(|| self.source.to_str())
+            .flatten()
+    }
 }
 
 impl FromStr for VolumeMount {

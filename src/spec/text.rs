@@ -16,7 +16,8 @@ pub use self::quantity::{format_duration, parse_duration, parse_size};
 
 use super::VolumeMount;
 
-/// Parses a bind mount: `HOST_PATH:CONTAINER_PATH[:ro|:rw]`.
+/// Parses a mount: `HOST_PATH:CONTAINER_PATH[:ro|:rw]`, or a named
+/// volume's `NAME:CONTAINER_PATH[:ro|:rw]`.
 pub fn parse_volume(text: &str) -> Result<VolumeMount, String> {
     let parts: Vec<&str> = text.split(':').collect();
     let (host, container, read_only) = match parts.as_slice() {
@@ -30,12 +31,12 @@ pub fn parse_volume(text: &str) -> Result<VolumeMount, String> {
         }
         _ => {
             return Err(format!(
-                "volume {text:?} is not HOST_PATH:CONTAINER_PATH[:ro|rw]"
+                "volume {text:?} is not HOST_PATH:CONTAINER_PATH[:ro|rw] (or VOLUME_NAME:CONTAINER_PATH)"
             ));
         }
     };
     Ok(VolumeMount {
-        host: host.into(),
+        source: host.into(),
         container: container.into(),
         read_only,
     })
@@ -46,7 +47,7 @@ pub fn format_volume(volume: &VolumeMount) -> String {
     let mode = if volume.read_only { ":ro" } else { "" };
     format!(
         "{}:{}{mode}",
-        volume.host.display(),
+        volume.source.display(),
         volume.container.display()
     )
 }

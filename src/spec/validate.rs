@@ -118,20 +118,8 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
         same_number.push(port);
     }
 
-    for (index, volume) in spec.volumes.iter().enumerate() {
-        let field = format!("volumes[{index}]");
-        if !volume.host.is_absolute() {
-            problem(
-                &field,
-                format!("host path {:?} is not absolute", volume.host),
-            );
-        }
-        if !volume.container.is_absolute() {
-            problem(
-                &field,
-                format!("container path {:?} is not absolute", volume.container),
-            );
-        }
+    for found in super::project::check_mounts_and_networks(spec) {
+        problem(&found.field, found.message);
     }
 
     if let Some(memory) = spec.memory {
@@ -290,7 +278,7 @@ mod tests {
             .memory(1 << 20)
             .swappiness(101)
             .cpu_shares(1)
-            .volume("rel:/data".parse().unwrap())
+            .volume("./rel:/data".parse().unwrap())
             .stop_signal("SIGNOPE");
         assert_eq!(
             fields(&spec),
@@ -377,7 +365,7 @@ mod tests {
     #[test]
     fn volume_paths_must_be_absolute_on_both_sides() {
         let spec = UnitSpec::new("w", "i").volume(VolumeMount {
-            host: "/ok".into(),
+            source: "/ok".into(),
             container: "data".into(),
             read_only: false,
         });

@@ -7,6 +7,7 @@ use super::machine::{Done, Input, StoppedBy, Work};
 use super::state::UnitError;
 use crate::engine::EngineResult;
 use crate::engine::mapping::create_body;
+use crate::engine::mapping::project::further_networks;
 use crate::gateway::{
     CreateContainer, Gateway, ProbeEngine, PullImage, RemoveContainer, StartContainer,
     StopContainer,
@@ -47,6 +48,7 @@ impl Flows {
                     body: create_body(&self.namespace, &spec, &hash, &carried),
                     namespace: self.namespace.clone(),
                     spec_hash: hash,
+                    further_networks: further_networks(&spec),
                 };
                 Input::Done(Done::Created(ask(gateway, create).await))
             }

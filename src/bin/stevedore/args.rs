@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use stevedore::compose::{FILE_NAMES, is_compose_file, read_compose};
+use stevedore::compose::{FILE_NAMES, is_compose_file, read_compose_as};
 use stevedore::manifest::{LoadError, Manifest, ManifestProblem, read_manifest};
 use stevedore::spec::validate::is_valid_name;
 
@@ -25,16 +25,27 @@ pub fn discover(file: &Path) -> std::path::PathBuf {
 /// Loads a manifest (TOML) or a compose file (by its name); every problem
 /// is listed, and the failure exits 2. A file that cannot be read is one
 /// line with the system's words. A compose file's warnings go to `warn`.
-pub fn load_with(file: &Path, warn: impl Fn(&ManifestProblem)) -> Result<Manifest, Failure> {
+/// `namespace` (`-n`/`-p`) replaces the file's; a compose file's networks
+/// and volumes are named after it.
+pub fn load_with(
+    file: &Path,
+    namespace: Option<&str>,
+    warn: impl Fn(&ManifestProblem),
+) -> Result<Manifest, Failure> {
     let file = discover(file);
     let file = file.as_path();
     let read = if is_compose_file(file) {
-        read_compose(file).map(|compose| {
+        read_compose_as(file, namespace).map(|compose| {
             compose.warnings.iter().for_each(&warn);
             compose.manifest
         })
     } else {
-        read_manifest(file)
+        read_manifest(file).map(|mut manifest| {
+            if let Some(namespace) = namespace {
+                manifest.namespace = namespace.to_string();
+            }
+            manifest
+        })
     };
     read.map_err(|error| match error {
         LoadError::Invalid(error) => {
@@ -53,7 +64,9 @@ pub fn load_with(file: &Path, warn: impl Fn(&ManifestProblem)) -> Result<Manifes
 
 /// [`load_with`], warnings on stderr for a person.
 pub fn load(file: &Path) -> Result<Manifest, Failure> {
-    load_with(file, |warning| eprintln!("stevedore: warning: {warning}"))
+    load_with(file, None, |warning| {
+        eprintln!("stevedore: warning: {warning}")
+    })
 }
 
 /// The namespace from `-n`, else from the manifest given with `-f`, else

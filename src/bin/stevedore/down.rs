@@ -1,6 +1,7 @@
 //! `stevedore down`: stop (grace period, then kill) and remove every
-//! container of the namespace (dependents before what they depend on), and
-//! its phase record. Touches nothing else.
+//! container of the namespace (dependents before what they depend on), its
+//! phase record, the networks it created and, with `-v`, the volumes it
+//! created. Touches nothing else.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -8,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::Addr;
-use stevedore::engine::ContainerSnapshot;
-use stevedore::gateway::{Gateway, RemoveContainer, StopContainer};
+use stevedore::engine::{ContainerSnapshot, ResourceKind};
+use stevedore::gateway::{Gateway, RemoveContainer, RemoveResources, StopContainer};
 use stevedore::labels;
 use stevedore::record::{Lease, state_container};
 use stevedore::registry::stop_in_order;
@@ -22,14 +23,23 @@ use crate::client::Client;
 use crate::engine::Address;
 use crate::{Failure, engine};
 
+/// What `down` is asked to do beyond removing containers.
+pub struct Options {
+    /// Take the lease from a live `up`.
+    pub take_over: bool,
+    /// Remove the namespace's named volumes too.
+    pub volumes: bool,
+}
+
 /// Takes the namespace down; doing it twice is fine. A running `up` that
 /// answers on `socket` is asked first to stop its units and exit.
 pub async fn run(
     address: &Address,
     namespace: &str,
     socket: &Path,
-    take_over: bool,
+    options: Options,
 ) -> Result<(), Failure> {
+    let take_over = options.take_over;
     if let Some(client) = Client::connect(socket) {
         eprintln!("stevedore: asking the running up of {namespace} to stop its units and exit");
         let answer = client.call(Method::POST, "/v1/shutdown?units=stop").await?;
@@ -85,6 +95,17 @@ pub async fn run(
         force: true,
     };
     let _ = gateway.send(record).await;
+    let mut failures = failures;
+    if failures.is_empty() {
+        // A network still has endpoints while a container is on it.
+        let mut kinds = vec![ResourceKind::Network];
+        if options.volumes {
+            kinds.push(ResourceKind::Volume);
+        }
+        for kind in kinds {
+            failures.extend(remove_resources(&gateway, namespace, kind).await);
+        }
+    }
     if let Err(error) = lease.release().await {
         eprintln!("stevedore: could not release the lease: {error}");
     }
@@ -95,6 +116,32 @@ pub async fn run(
             "could not remove {}",
             failures.join("; ")
         )))
+    }
+}
+
+/// Removes the networks or volumes the namespace created; what could not
+/// be removed, as failures.
+async fn remove_resources(
+    gateway: &Addr<Gateway>,
+    namespace: &str,
+    kind: ResourceKind,
+) -> Vec<String> {
+    let asked = RemoveResources {
+        namespace: namespace.to_string(),
+        kind,
+    };
+    match gateway.send(asked).await {
+        Ok(Ok(done)) => {
+            for name in &done.removed {
+                eprintln!("removed {} {name}", kind.as_str());
+            }
+            done.kept
+                .into_iter()
+                .map(|(name, error)| format!("{} {name}: {error}", kind.as_str()))
+                .collect()
+        }
+        Ok(Err(error)) => vec![error.to_string()],
+        Err(error) => vec![format!("{} of {namespace}: {error}", kind.as_str())],
     }
 }
 

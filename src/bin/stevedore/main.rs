@@ -142,13 +142,19 @@ enum Command {
         #[arg(long, value_name = "TEMPLATE")]
         format: Option<String>,
     },
-    /// Stop (grace period, then kill) and remove every container of the namespace.
+    /// Stop (grace period, then kill) and remove every container of the
+    /// namespace, then the networks it created; named volumes are kept
+    /// unless -v.
     Down {
         #[command(flatten)]
         place: Place,
         /// Take the namespace's lease even if an `up` holds it.
         #[arg(long)]
         take_over: bool,
+        /// Remove the named volumes the namespace created too (never an
+        /// external one, nor one it did not create).
+        #[arg(short = 'v', long)]
+        volumes: bool,
     },
     /// Start units of the running `up` (resets their restart history, as
     /// `docker start` does); answers once they run.
@@ -480,10 +486,15 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
             let (namespace, socket) = place.resolve()?;
             ps::run(&address, &namespace, &socket, &shape).await
         }
-        Command::Down { place, take_over } => {
+        Command::Down {
+            place,
+            take_over,
+            volumes,
+        } => {
             let address = address()?;
             let (namespace, socket) = place.resolve()?;
-            down::run(&address, &namespace, &socket, take_over).await
+            let options = down::Options { take_over, volumes };
+            down::run(&address, &namespace, &socket, options).await
         }
         Command::Start { target, units } => verbs::act(&target.client()?, "start", &units).await,
         Command::Stop { target, units } => verbs::act(&target.client()?, "stop", &units).await,

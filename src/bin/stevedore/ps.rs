@@ -204,7 +204,7 @@ pub async fn rows(gateway: &Addr<Gateway>, namespace: &str) -> Result<Vec<Row>, 
                 "host_ip": p.host_ip,
             })).collect::<Vec<_>>(),
             "volumes": details.volumes.iter().map(|v| json!({
-                "host": v.host,
+                "source": v.source,
                 "container": v.container,
                 "read_only": v.read_only,
             })).collect::<Vec<_>>(),

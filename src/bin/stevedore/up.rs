@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use futures::future::{BoxFuture, join_all};
+use stevedore::gateway::Ensured;
 use stevedore::http::{Api, ApiError, Control, Reloaded};
 use stevedore::manifest::Manifest;
 use stevedore::record::Lease;
@@ -40,13 +41,9 @@ pub struct Options {
 }
 
 fn load(options: &Options) -> Result<Manifest, Failure> {
-    let mut manifest = args::load_with(&options.file, |warning| {
+    args::load_with(&options.file, options.namespace.as_deref(), |warning| {
         Line::warn(warning.to_string()).emit();
-    })?;
-    if let Some(namespace) = &options.namespace {
-        manifest.namespace = namespace.clone();
-    }
-    Ok(manifest)
+    })
 }
 
 /// A request from the control API for the loop of [`run`].
@@ -149,8 +146,8 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
             .emit();
     }
 
-    if let Err(failure) = preflight(&supervisor, &manifest).await {
-        // Nothing was created: adoption only took over what already ran.
+    if let Err(failure) = prepare(&supervisor, &manifest).await {
+        // No unit was created: adoption only took over what already ran.
         supervisor.shutdown(ShutdownMode::Leave).await;
         release(lease).await;
         let _ = std::fs::remove_file(&socket_path);
@@ -292,7 +289,7 @@ async fn reload(
             manifest.namespace, reloaded.namespace
         )));
     }
-    preflight(supervisor, &reloaded).await?;
+    prepare(supervisor, &reloaded).await?;
     let file = options.file.display().to_string();
     Line::info(format!("reloading {file}"))
         .with("file", file)
@@ -347,6 +344,29 @@ impl Handler<UnitEvent> for EventPrinter {
         self.notifier
             .status(&describe(self.states.values().copied()));
     }
+}
+
+/// Everything a manifest's units need before they are brought up: the
+/// engine's [`preflight`], then the networks and volumes they use.
+async fn prepare(supervisor: &SupervisorHandle, manifest: &Manifest) -> Result<(), Failure> {
+    preflight(supervisor, manifest).await?;
+    let ensured = supervisor
+        .ensure_resources(&manifest.resources)
+        .await
+        .map_err(|error| Failure::runtime(format!("{}: {error}", manifest.file)))?;
+    for (declared, ensured) in ensured {
+        let kind = declared.kind().as_str();
+        let name = declared.name().to_string();
+        let done = match ensured {
+            Ensured::Created => "created",
+            Ensured::Adopted => "adopted",
+            Ensured::External => "found (external)",
+        };
+        Line::info(format!("{kind} {name} {done}"))
+            .with(kind, name)
+            .emit();
+    }
+    Ok(())
 }
 
 /// What only the engine can tell of a manifest (its API version, the

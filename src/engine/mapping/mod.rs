@@ -10,6 +10,8 @@ use bollard::models::{
 };
 use serde::Serialize;
 
+pub mod project;
+
 use super::{ContainerEvent, ContainerEventKind, ContainerSnapshot, EngineState, Health};
 use crate::labels::{self, CarriedState};
 use crate::spec::text::{format_volume, parse_volume};
@@ -43,8 +45,16 @@ pub fn create_body(
     }
     let mut exposed: Vec<String> = port_bindings.keys().cloned().collect();
     exposed.sort();
+    let network = project::first_network(spec);
     let host_config = HostConfig {
         binds: (!spec.volumes.is_empty()).then(|| spec.volumes.iter().map(format_volume).collect()),
+        tmpfs: (!spec.tmpfs.is_empty()).then(|| {
+            spec.tmpfs
+                .iter()
+                .map(|(path, options)| (path.display().to_string(), options.clone()))
+                .collect()
+        }),
+        network_mode: network.as_ref().map(|(name, _)| name.clone()),
         port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
         memory: spec.memory.map(saturating_i64),
         cpu_shares: spec.cpu_shares.map(saturating_i64),
@@ -62,6 +72,7 @@ pub fn create_body(
         stop_timeout: Some(saturating_i64(spec.stop_timeout.as_secs())),
         healthcheck: spec.healthcheck.as_ref().map(health_config),
         host_config: Some(host_config),
+        networking_config: network.map(|(_, config)| config),
         ..Default::default()
     }
 }
