@@ -107,7 +107,19 @@ fn bad_compose_files_are_refused_at_their_line_and_column_and_nothing_is_created
         ),
         (
             "services:\n  web:\n    image: busybox\n    networks: [front]\n",
-            "networks: is not carried out by stevedore yet",
+            "compose.yaml:4:16: unit \"web\": networks.front: refers to undefined network \"front\"",
+        ),
+        (
+            "services:\n  web:\n    image: busybox\n    secrets: [token]\nsecrets:\n  token: { file: ./absent.txt }\n",
+            "compose.yaml:6:18: secrets.token.file:",
+        ),
+        (
+            "services:\n  a: { image: busybox, ports: [\"18123:80\"] }\n  b: { image: busybox, ports: [\"18123:81\"] }\n",
+            "host port 18123/tcp",
+        ),
+        (
+            "services:\n  web:\n    image: busybox\n    env_file: ./absent.env\n",
+            "compose.yaml:4:15: unit \"web\": env_file[0]: cannot read",
         ),
     ];
     for (index, (body, expected)) in cases.iter().enumerate() {

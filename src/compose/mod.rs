@@ -20,7 +20,7 @@ pub use self::services::{CARRIED, NOT_YET, WARNED};
 use self::yaml::{Kind, Node};
 use crate::manifest::{LoadError, Locations, Manifest, ManifestError, ManifestProblem};
 use crate::spec::graph::{self, Undeclared};
-use crate::spec::validate::{is_valid_name, validate};
+use crate::spec::validate::{host_ports_overlap, is_valid_name, validate};
 
 /// The names compose looks for in a directory, in its order.
 pub const FILE_NAMES: [&str; 4] = [
@@ -245,6 +245,31 @@ pub fn parse_compose_as(
                 walk.problems
                     .push(manifest.problem(&spec.name, &found.field, found.message));
             }
+        }
+    }
+    // Compose leaves a clash to the engine, after it created containers.
+    let mut published: Vec<(&str, &crate::spec::PortMapping)> = Vec::new();
+    for spec in &manifest.units {
+        for (index, port) in spec.ports.iter().enumerate() {
+            if port.external == 0 {
+                continue;
+            }
+            let clash = published.iter().find(|(unit, other)| {
+                *unit != spec.name
+                    && other.external == port.external
+                    && other.protocol == port.protocol
+                    && host_ports_overlap(other, port)
+            });
+            if let Some((other, _)) = clash {
+                let message = format!(
+                    "host port {}/{} is already published by service {other:?}",
+                    port.external, port.protocol
+                );
+                let field = format!("ports[{index}]");
+                walk.problems
+                    .push(manifest.problem(&spec.name, &field, message));
+            }
+            published.push((&spec.name, port));
         }
     }
     let specs: Vec<_> = manifest.units.iter().collect();

@@ -98,10 +98,19 @@ impl Up {
         self.seen[index].clone()
     }
 
-    /// Waits for a `running` line of each unit.
+    /// Waits for a `running` line of each unit (its state, not a line
+    /// that says another unit is still running).
     pub fn wait_running(&mut self, units: &[&str]) {
         for unit in units {
-            self.wait_for(&[&format!(" {unit} "), "running"]);
+            let name = format!(" {unit} ");
+            self.wait_line(
+                |line| {
+                    line.find(&name).is_some_and(|at| {
+                        line[at + name.len()..].trim_start().starts_with("running")
+                    })
+                },
+                &format!("{unit} running"),
+            );
         }
     }
 

@@ -96,6 +96,13 @@ impl Cleanup {
             args.extend(targets.iter().map(String::as_str));
             let _ = Command::new("docker").args(&args).output();
         }
+        // Networks and volumes a namespace made carry its label too.
+        for kind in ["network", "volume"] {
+            let names = docker(&[kind, "ls", "-q", "--filter", &filter]);
+            for name in names.split_whitespace() {
+                let _ = Command::new("docker").args([kind, "rm", name]).output();
+            }
+        }
     }
 }
 
