@@ -2,8 +2,11 @@
 //! interpolation, and each service a unit, every key carried out, warned
 //! about or refused by name (never silently dropped).
 
+pub mod build;
+pub mod context;
 pub mod convert;
 mod env;
+mod ignore;
 pub mod interpolate;
 mod mounts;
 mod services;
@@ -13,6 +16,7 @@ pub mod yaml;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+pub use self::build::BuildSpec;
 use self::services::Walk;
 pub use self::services::{CARRIED, NOT_YET, WARNED};
 use self::yaml::{Kind, Node};
@@ -47,6 +51,8 @@ pub struct Compose {
     /// Keys ignored, variables not set, and what is not carried out yet
     /// without being an error.
     pub warnings: Vec<ManifestProblem>,
+    /// The images its services' `build:` make, one per building service.
+    pub builds: Vec<BuildSpec>,
 }
 
 /// A project name as compose normalises a directory's: lowercase, only
@@ -138,6 +144,7 @@ pub fn parse_compose(
         problems: Vec::new(),
         warnings: Vec::new(),
         locations: BTreeMap::new(),
+        builds: Vec::new(),
     };
     let mut name = None;
     let mut services: Option<&Node> = None;
@@ -195,6 +202,7 @@ pub fn parse_compose(
             "a compose file needs at least one service",
         )),
     }
+    build::name_images(&mut units, &mut walk.builds, &namespace);
     let locations = Locations::from_units(walk.locations.clone());
     let manifest = Manifest {
         namespace,
@@ -228,6 +236,7 @@ pub fn parse_compose(
         Ok(Compose {
             manifest,
             warnings: walk.warnings,
+            builds: walk.builds,
         })
     } else {
         let mut problems = walk.problems;
@@ -248,5 +257,7 @@ fn problem(file: &str, at: (usize, usize), field: &str, message: &str) -> Manife
     }
 }
 
+#[cfg(test)]
+mod build_tests;
 #[cfg(test)]
 mod tests;

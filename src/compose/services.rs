@@ -15,6 +15,7 @@ use crate::spec::{Condition, Dependency, HealthCheck, HealthTest, UnitSpec};
 /// The service keys stevedore carries out.
 pub const CARRIED: &[&str] = &[
     "image",
+    "build",
     "command",
     "environment",
     "env_file",
@@ -44,7 +45,6 @@ pub const WARNED: &[&str] = &[
 pub const NOT_YET: &[&str] = &[
     "annotations",
     "blkio_config",
-    "build",
     "cap_add",
     "cap_drop",
     "cgroup",
@@ -127,6 +127,8 @@ pub struct Walk<'a> {
     pub warnings: Vec<ManifestProblem>,
     /// Each unit's service key and its fields' positions.
     pub locations: BTreeMap<String, (At, BTreeMap<String, At>)>,
+    /// The images to build, from the services' `build:`.
+    pub builds: Vec<super::build::BuildSpec>,
 }
 
 impl Walk<'_> {
@@ -225,7 +227,12 @@ impl Walk<'_> {
 
     /// `KEY=VALUE` items or a mapping of strings; a `KEY` alone (or a null
     /// value) takes the variable from the environment, as compose does.
-    fn pairs(&mut self, node: &Node, unit: &str, field: &str) -> BTreeMap<String, String> {
+    pub(super) fn pairs(
+        &mut self,
+        node: &Node,
+        unit: &str,
+        field: &str,
+    ) -> BTreeMap<String, String> {
         let mut pairs = BTreeMap::new();
         match &node.kind {
             Kind::List(items) => {
@@ -284,12 +291,14 @@ impl Walk<'_> {
         let mut fields = BTreeMap::new();
         let image = match node.get("image") {
             Some(image) => self.text(image, Some(unit), "image"),
+            // Named once the project is known (`build::name_images`).
+            None if node.get("build").is_some() => None,
             None => {
                 self.problem(
                     name.at,
                     Some(unit),
                     Some("image"),
-                    "is missing (build: is not carried out yet)",
+                    "is missing (give image: or build:)",
                 );
                 None
             }
@@ -302,6 +311,10 @@ impl Walk<'_> {
             let field = key.text.as_str();
             match field {
                 "image" => {}
+                "build" => {
+                    let tag = node.get("image").map(|_| spec.image.clone());
+                    self.build(key.at, value, unit, tag);
+                }
                 _ if field.starts_with("x-") => {}
                 "command" => spec.command = self.words(value, unit, field),
                 // env_file first: `environment` wins over it, as in compose.

@@ -112,7 +112,7 @@ impl DockerEngine {
 }
 
 /// Classifies a bollard error from `operation` on `subject`.
-fn failure(operation: Operation, subject: &str, error: BollardError) -> EngineError {
+pub(super) fn failure(operation: Operation, subject: &str, error: BollardError) -> EngineError {
     classify(operation, subject, &raw_failure(error))
 }
 
@@ -394,6 +394,16 @@ impl Engine for DockerEngine {
             Ok(())
         }
         .boxed()
+    }
+
+    fn build_image(
+        &self,
+        tag: String,
+        options: super::BuildOptions,
+        context_tar: Vec<u8>,
+        progress: Box<dyn Fn(String) + Send>,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        super::build::build(self.docker.clone(), tag, options, context_tar, progress)
     }
 
     fn put_archive(

@@ -4,6 +4,7 @@
 //! also pulls images once per image (`pull`) and owns the events stream
 //! (`events`).
 
+mod build;
 mod control;
 mod events;
 mod layers;
@@ -20,6 +21,7 @@ use actix::prelude::*;
 use bollard::models::{ContainerCreateBody, ContainerInspectResponse, ImageInspect};
 use tokio::sync::{oneshot, watch};
 
+pub use self::build::{BUILD_DEADLINE, BuildImage};
 pub use self::control::{
     AwaitEvents, EngineApiVersion, GetRouter, GetStats, ProbeEngine, StopGateway,
 };

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use stevedore::compose::{FILE_NAMES, is_compose_file, read_compose};
+use stevedore::compose::{Compose, FILE_NAMES, is_compose_file, read_compose};
 use stevedore::manifest::{LoadError, Manifest, ManifestProblem, read_manifest};
 use stevedore::spec::validate::is_valid_name;
 
@@ -26,15 +26,22 @@ pub fn discover(file: &Path) -> std::path::PathBuf {
 /// is listed, and the failure exits 2. A file that cannot be read is one
 /// line with the system's words. A compose file's warnings go to `warn`.
 pub fn load_with(file: &Path, warn: impl Fn(&ManifestProblem)) -> Result<Manifest, Failure> {
+    load_project_with(file, warn).map(|project| project.manifest)
+}
+
+/// [`load_with`], with the images a compose file's services build (a TOML
+/// manifest builds none).
+pub fn load_project_with(file: &Path, warn: impl Fn(&ManifestProblem)) -> Result<Compose, Failure> {
     let file = discover(file);
     let file = file.as_path();
     let read = if is_compose_file(file) {
-        read_compose(file).map(|compose| {
-            compose.warnings.iter().for_each(&warn);
-            compose.manifest
-        })
+        read_compose(file).inspect(|compose| compose.warnings.iter().for_each(&warn))
     } else {
-        read_manifest(file)
+        read_manifest(file).map(|manifest| Compose {
+            manifest,
+            warnings: Vec::new(),
+            builds: Vec::new(),
+        })
     };
     read.map_err(|error| match error {
         LoadError::Invalid(error) => {
@@ -54,6 +61,11 @@ pub fn load_with(file: &Path, warn: impl Fn(&ManifestProblem)) -> Result<Manifes
 /// [`load_with`], warnings on stderr for a person.
 pub fn load(file: &Path) -> Result<Manifest, Failure> {
     load_with(file, |warning| eprintln!("stevedore: warning: {warning}"))
+}
+
+/// [`load_project_with`], warnings on stderr for a person.
+pub fn load_project(file: &Path) -> Result<Compose, Failure> {
+    load_project_with(file, |warning| eprintln!("stevedore: warning: {warning}"))
 }
 
 /// The namespace from `-n`, else from the manifest given with `-f`, else

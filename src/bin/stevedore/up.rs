@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use futures::future::{BoxFuture, join_all};
+use stevedore::compose::BuildSpec;
+use stevedore::gateway::Gateway;
 use stevedore::http::{Api, ApiError, Control, Reloaded};
 use stevedore::manifest::Manifest;
 use stevedore::record::Lease;
@@ -22,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::engine::Address;
 use crate::notify::{Notifier, describe, summary};
 use crate::output::{Line, event_line, failure_line};
-use crate::{Failure, OnExit, api, args, engine, socket};
+use crate::{Failure, OnExit, api, args, build, engine, socket};
 
 /// The options of `up`.
 pub struct Options {
@@ -31,6 +33,8 @@ pub struct Options {
     pub on_exit: OnExit,
     pub remove_orphans: bool,
     pub take_over: bool,
+    /// Build compose `build:` images again, present or not (`--build`).
+    pub build: bool,
     /// The control socket instead of the namespace's.
     pub socket: Option<PathBuf>,
     /// A TCP address to serve the API on too (with the token).
@@ -39,14 +43,16 @@ pub struct Options {
     pub token_file: Option<PathBuf>,
 }
 
-fn load(options: &Options) -> Result<Manifest, Failure> {
-    let mut manifest = args::load_with(&options.file, |warning| {
+/// The manifest, and the images a compose file's services build.
+fn load(options: &Options) -> Result<(Manifest, Vec<BuildSpec>), Failure> {
+    let mut project = args::load_project_with(&options.file, |warning| {
         Line::warn(warning.to_string()).emit();
     })?;
     if let Some(namespace) = &options.namespace {
-        manifest.namespace = namespace.clone();
+        // Images built without `image:` are named after the project too.
+        project.set_project(namespace);
     }
-    Ok(manifest)
+    Ok((project.manifest, project.builds))
 }
 
 /// A request from the control API for the loop of [`run`].
@@ -95,7 +101,7 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
     let mut terminate = signal(SignalKind::terminate()).map_err(Failure::runtime)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(Failure::runtime)?;
 
-    let mut manifest = load(&options)?;
+    let (mut manifest, builds) = load(&options)?;
     let gateway = engine::gateway(address).await?;
     let lease = Lease::acquire(&gateway, &manifest.namespace, options.take_over)
         .await
@@ -127,7 +133,7 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
     .start();
     let supervisor = Supervisor::builder()
         .namespace(manifest.namespace.clone())
-        .gateway(gateway)
+        .gateway(gateway.clone())
         .record_phases(true)
         .subscriber(printer.recipient())
         .start()
@@ -149,7 +155,13 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
             .emit();
     }
 
-    if let Err(failure) = preflight(&supervisor, &manifest).await {
+    // Images first: a unit is declared only once its image is there.
+    let prepared = match build::ensure(&gateway, &builds, &mut manifest.units, options.build).await
+    {
+        Ok(()) => preflight(&supervisor, &manifest).await,
+        Err(failure) => Err(failure),
+    };
+    if let Err(failure) = prepared {
         // Nothing was created: adoption only took over what already ran.
         supervisor.shutdown(ShutdownMode::Leave).await;
         release(lease).await;
@@ -199,13 +211,13 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
             _ = interrupt.recv() => break options.on_exit,
             _ = terminate.recv() => break options.on_exit,
             _ = hangup.recv() => {
-                if let Err(failure) = reload(&options, &supervisor, &mut manifest, &notifier).await {
+                if let Err(failure) = reload(&options, &gateway, &supervisor, &mut manifest, &notifier).await {
                     refused(&failure);
                 }
             }
             Some(request) = asked.recv() => match request {
                 Request::Reload(reply) => {
-                    let result = reload(&options, &supervisor, &mut manifest, &notifier).await;
+                    let result = reload(&options, &gateway, &supervisor, &mut manifest, &notifier).await;
                     if let Err(failure) = &result {
                         refused(failure);
                     }
@@ -279,19 +291,23 @@ fn listen(
 
 /// Re-reads the manifest and applies the difference (SIGHUP, `reload`);
 /// a manifest that is invalid, or names another namespace, changes nothing.
+/// Images are built only when missing (`--build` is the bring-up's); an
+/// image rebuilt meanwhile replaces the containers that run it.
 async fn reload(
     options: &Options,
+    gateway: &Addr<Gateway>,
     supervisor: &SupervisorHandle,
     manifest: &mut Manifest,
     notifier: &Notifier,
 ) -> Result<Reloaded, Failure> {
-    let reloaded = load(options)?;
+    let (mut reloaded, builds) = load(options)?;
     if reloaded.namespace != manifest.namespace {
         return Err(Failure::input(format!(
             "the namespace changed from {} to {}; restart up to move",
             manifest.namespace, reloaded.namespace
         )));
     }
+    build::ensure(gateway, &builds, &mut reloaded.units, false).await?;
     preflight(supervisor, &reloaded).await?;
     let file = options.file.display().to_string();
     Line::info(format!("reloading {file}"))
