@@ -191,3 +191,75 @@ async fn a_failing_step_ends_up_with_the_steps_words_and_creates_nothing() {
         "the lease is released"
     );
 }
+
+/// The files of `image` under `/c`, sorted.
+fn files_in(image: &str) -> String {
+    docker(&["run", "--rm", image, "find", "/c"])
+        .lines()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[actix::test]
+async fn the_context_sent_leaves_out_what_the_docker_cli_leaves_out() {
+    if engine().await.is_none() {
+        return;
+    }
+    let namespace = "t-build-ignore";
+    let (ours, theirs) = ("t-build-ignore-ours", "t-build-ignore-cli");
+    let _images = Images(vec![ours.to_string(), theirs.to_string()]);
+    let _cleanup = Cleanup::new(namespace);
+    let file = project(
+        namespace,
+        &format!(
+            "services:\n  web:\n    image: {ours}\n    build: ./app\n    command: [\"true\"]\n"
+        ),
+        &format!("FROM {IMAGE}\nCOPY . /c\n"),
+    );
+    let app = file.parent().unwrap().join("app");
+    for dir in ["a/b/c", "docs", "logs/deep", "cache", "x/y"] {
+        std::fs::create_dir_all(app.join(dir)).unwrap();
+    }
+    for name in [
+        "top.log",
+        "keep.log",
+        "a/one.log",
+        "a/b/two.log",
+        "a/b/c/three.txt",
+        "docs/keep.md",
+        "docs/drop.md",
+        "logs/deep/z.log",
+        "cache/blob",
+        "x/y/file",
+        "[br].txt",
+        "b.txt",
+        "q1.txt",
+        "q12.txt",
+        "spaced.txt",
+        "other.txt",
+    ] {
+        std::fs::write(app.join(name), name).unwrap();
+    }
+    std::os::unix::fs::symlink("top.log", app.join("link")).unwrap();
+    let ignore = "# comment\n*.log\n!keep.log\n**/two.log\ndocs\n!docs/keep.md\nlogs/**\n/cache\n[ab].txt\nq?.txt\n  spaced.txt  \nx/*/file\nDockerfile\n.dockerignore\n";
+    std::fs::write(app.join(".dockerignore"), ignore).unwrap();
+
+    let cli = std::process::Command::new("docker")
+        .args(["build", "-q", "-t", theirs])
+        .arg(&app)
+        .output()
+        .expect("the docker CLI runs");
+    assert!(cli.status.success(), "{}", text(&cli.stderr));
+    let mut up = Up::start(&file, &[]);
+    up.wait_for(&["built", ours]);
+    up.signal("TERM");
+    assert_eq!(up.wait_exit(), 0);
+    let sent = files_in(ours);
+    assert!(
+        sent.contains("/c/docs/keep.md") && !sent.contains("drop.md"),
+        "{sent}"
+    );
+    assert_eq!(sent, files_in(theirs));
+}
