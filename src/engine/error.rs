@@ -228,8 +228,9 @@ fn classify_status(operation: Operation, subject: &str, code: u16, message: &str
     let lower = message.to_ascii_lowercase();
     match code {
         // What the builder refuses before it runs a step (no Dockerfile
-        // in the context, a Dockerfile that does not parse).
-        400 | 500 if operation == Operation::Build => EngineError::BuildFailed {
+        // in the context, a Dockerfile that does not parse, an engine
+        // without the endpoint): never a container not found.
+        400 | 404 | 500 if operation == Operation::Build => EngineError::BuildFailed {
             image: subject.to_string(),
             message: message.to_string(),
         },
