@@ -1,6 +1,6 @@
 //! A compose project on the real engine: three services on the project's
 //! network reaching each other by name, a named volume two of them share, a
-//! secret, an external network; `docker kill` restarts the web server;
+//! secret, an external network, an image the project builds; `docker kill` restarts the web server;
 //! `down` removes the containers and the network and keeps the volume,
 //! `down -v` removes it; networks and volumes not of the project are never
 //! touched.
@@ -102,12 +102,30 @@ impl Drop for Foreign {
     }
 }
 
+/// Removes the image the project builds at the end.
+struct BuiltImage(&'static str);
+
+impl Drop for BuiltImage {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rmi", "-f", self.0]).output();
+    }
+}
+
 fn project_file() -> PathBuf {
     let dir = std::env::temp_dir()
         .join(format!("stevedore-trio-{}", std::process::id()))
         .join(PROJECT);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("token.txt"), "s3cret\n").unwrap();
+    // The one-shot job runs an image the project builds.
+    let job = dir.join("job");
+    std::fs::create_dir_all(&job).unwrap();
+    std::fs::write(job.join("seed.sh"), "echo seeded > /data/seed\n").unwrap();
+    std::fs::write(
+        job.join("Dockerfile"),
+        format!("FROM {IMAGE}\nCOPY seed.sh /seed.sh\nCMD [\"sh\", \"/seed.sh\"]\n"),
+    )
+    .unwrap();
     let path = dir.join("compose.yaml");
     let text = format!(
         r#"
@@ -123,8 +141,7 @@ services:
       interval: 1s
       retries: 3
   job:
-    image: {IMAGE}
-    command: sh -c "echo seeded > /data/seed"
+    build: ./job
     volumes: ["shared:/data"]
   worker:
     image: {IMAGE}
@@ -159,6 +176,7 @@ async fn a_three_service_project_runs_on_its_network_and_down_keeps_its_volume_u
     }
     let _cleanup = Cleanup::new(PROJECT);
     let _foreign = Foreign::make();
+    let _image = BuiltImage("t-trio-job");
     let file = project_file();
 
     let mut up = Up::start(&file, &[]);
@@ -169,6 +187,11 @@ async fn a_three_service_project_runs_on_its_network_and_down_keeps_its_volume_u
     // By name, on the project's network: the secret the web server serves
     // and what the one-shot job left in the shared volume.
     wait_for_output("t-trio--worker", 0.0, "got s3cret seeded");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.Config.Image}}", "t-trio--job"]),
+        "t-trio-job",
+        "the job runs the image built for it"
+    );
     let aliases = docker(&[
         "inspect",
         "-f",

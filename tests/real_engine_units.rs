@@ -118,7 +118,7 @@ async fn a_volume_receives_a_file_written_by_a_custom_command() {
         "written-inside"
     );
     let listed = sup.list().await.unwrap()[0].container.clone().unwrap();
-    assert_eq!(listed.volumes[0].host, dir);
+    assert_eq!(listed.volumes[0].source, dir);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

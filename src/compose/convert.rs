@@ -3,6 +3,7 @@
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value, value};
 
+use super::BuildSpec;
 use crate::manifest::Manifest;
 use crate::spec::text::{format_duration, format_port, format_volume};
 use crate::spec::{HealthTest, NetworkAttachment, NetworkSpec, UnitSpec, VolumeSpec};
@@ -203,6 +204,13 @@ fn volume_table(spec: &VolumeSpec) -> Table {
 /// The manifest as TOML: its namespace, its `[[network]]`s and
 /// `[[volume]]`s, and one `[[unit]]` per unit.
 pub fn to_toml(manifest: &Manifest) -> String {
+    to_toml_with_builds(manifest, &[])
+}
+
+/// [`to_toml`], each unit whose image a compose `build:` makes preceded by
+/// a comment saying so: a manifest has no build key, so the image must be
+/// on the engine before the manifest's `up`.
+pub fn to_toml_with_builds(manifest: &Manifest, builds: &[BuildSpec]) -> String {
     let mut document = DocumentMut::new();
     document["namespace"] = value(manifest.namespace.as_str());
     let resources = &manifest.resources;
@@ -216,7 +224,25 @@ pub fn to_toml(manifest: &Manifest) -> String {
     }
     let mut units = ArrayOfTables::new();
     for spec in &manifest.units {
-        units.push(unit_table(spec));
+        let mut table = unit_table(spec);
+        if let Some(build) = builds.iter().find(|build| build.unit == spec.name) {
+            let mut command = format!("docker build -t {}", build.tag);
+            if build.options.dockerfile != "Dockerfile" {
+                command.push_str(&format!(" -f {}", build.options.dockerfile));
+            }
+            if let Some(target) = &build.options.target {
+                command.push_str(&format!(" --target {target}"));
+            }
+            table.decor_mut().set_prefix(format!(
+                "\n# The image {} is built from {} (build: in {}); a manifest does not\n# build it: `up -f {}` does, or `{command} {}`.\n",
+                build.tag,
+                build.context.display(),
+                manifest.file,
+                manifest.file,
+                build.context.display(),
+            ));
+        }
+        units.push(table);
     }
     document["unit"] = Item::ArrayOfTables(units);
     format!(
@@ -306,5 +332,21 @@ secrets:
             .collect();
         assert_eq!(names, ["shop_back", "shop_default", "shop_front"], "{toml}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_built_image_is_said_to_come_from_its_build_in_a_comment() {
+        let dir = std::env::temp_dir().join(format!("stevedore-convert-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("app")).unwrap();
+        std::fs::write(dir.join("app/Dockerfile"), "FROM scratch\n").unwrap();
+        let text = "name: shop\nservices:\n  web:\n    build: app\n";
+        let compose = parse_compose(text, "compose.yaml", &dir, &HashMap::new()).unwrap();
+        let toml = to_toml_with_builds(&compose.manifest, &compose.builds);
+        assert!(
+            toml.contains("# The image shop-web is built from"),
+            "{toml}"
+        );
+        let back = parse_manifest(&toml, "converted.toml").unwrap();
+        assert_eq!(back.units[0].image, "shop-web");
     }
 }

@@ -3,8 +3,11 @@
 //! about or refused by name (never silently dropped).
 
 mod attach;
+pub mod build;
+pub mod context;
 pub mod convert;
 mod env;
+mod ignore;
 pub mod interpolate;
 mod mounts;
 mod project;
@@ -15,6 +18,7 @@ pub mod yaml;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+pub use self::build::BuildSpec;
 use self::services::Walk;
 pub use self::services::{CARRIED, NOT_YET, WARNED};
 use self::yaml::{Kind, Node};
@@ -49,6 +53,8 @@ pub struct Compose {
     /// Keys ignored, variables not set, and what is not carried out yet
     /// without being an error.
     pub warnings: Vec<ManifestProblem>,
+    /// The images its services' `build:` make, one per building service.
+    pub builds: Vec<BuildSpec>,
 }
 
 /// A project name as compose normalises a directory's: lowercase, only
@@ -158,6 +164,7 @@ pub fn parse_compose_as(
         warnings: Vec::new(),
         locations: BTreeMap::new(),
         project: Default::default(),
+        builds: Vec::new(),
     };
     let mut name = None;
     let mut services: Option<&Node> = None;
@@ -227,6 +234,7 @@ pub fn parse_compose_as(
             "a compose file needs at least one service",
         )),
     }
+    build::name_images(&mut units, &mut walk.builds, &namespace);
     let locations = Locations::from_units(walk.locations.clone());
     let manifest = Manifest {
         namespace,
@@ -283,6 +291,7 @@ pub fn parse_compose_as(
         Ok(Compose {
             manifest,
             warnings: walk.warnings,
+            builds: walk.builds,
         })
     } else {
         let mut problems = walk.problems;
@@ -303,6 +312,8 @@ fn problem(file: &str, at: (usize, usize), field: &str, message: &str) -> Manife
     }
 }
 
+#[cfg(test)]
+mod build_tests;
 #[cfg(test)]
 mod tests;
 

@@ -16,6 +16,7 @@ use crate::spec::{Condition, Dependency, HealthCheck, HealthTest, UnitSpec};
 /// The service keys stevedore carries out.
 pub const CARRIED: &[&str] = &[
     "image",
+    "build",
     "command",
     "environment",
     "env_file",
@@ -49,7 +50,6 @@ pub const WARNED: &[&str] = &[
 pub const NOT_YET: &[&str] = &[
     "annotations",
     "blkio_config",
-    "build",
     "cap_add",
     "cap_drop",
     "cgroup",
@@ -131,6 +131,8 @@ pub struct Walk<'a> {
     /// The top level's networks, volumes, secrets and configs, and which
     /// of them services use.
     pub project: Project,
+    /// The images to build, from the services' `build:`.
+    pub builds: Vec<super::build::BuildSpec>,
 }
 
 impl Walk<'_> {
@@ -294,12 +296,14 @@ impl Walk<'_> {
         let mut fields = BTreeMap::new();
         let image = match node.get("image") {
             Some(image) => self.text(image, Some(unit), "image"),
+            // Named once the project is known (`build::name_images`).
+            None if node.get("build").is_some() => None,
             None => {
                 self.problem(
                     name.at,
                     Some(unit),
                     Some("image"),
-                    "is missing (build: is not carried out yet)",
+                    "is missing (give image: or build:)",
                 );
                 None
             }
@@ -312,6 +316,10 @@ impl Walk<'_> {
             let field = key.text.as_str();
             match field {
                 "image" => {}
+                "build" => {
+                    let tag = node.get("image").map(|_| spec.image.clone());
+                    self.build(key.at, value, unit, tag);
+                }
                 _ if field.starts_with("x-") => {}
                 "command" => spec.command = self.words(value, unit, field),
                 // env_file first: `environment` wins over it, as in compose.

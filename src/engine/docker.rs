@@ -441,6 +441,16 @@ impl Engine for DockerEngine {
         .boxed()
     }
 
+    fn build_image(
+        &self,
+        tag: String,
+        options: super::BuildOptions,
+        context_tar: Vec<u8>,
+        progress: Box<dyn Fn(String) + Send>,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        super::build::build(self.docker.clone(), tag, options, context_tar, progress)
+    }
+
     fn put_archive(
         &self,
         id: String,

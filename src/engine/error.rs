@@ -56,6 +56,8 @@ pub enum Operation {
     RemoveVolume,
     /// `GET /volumes`.
     ListVolumes,
+    /// `POST /build`.
+    Build,
 }
 
 impl Operation {
@@ -86,11 +88,12 @@ impl Operation {
             Operation::CreateVolume => "create_volume",
             Operation::RemoveVolume => "remove_volume",
             Operation::ListVolumes => "list_volumes",
+            Operation::Build => "build",
         }
     }
 
     /// Every operation, for counters.
-    pub const ALL: [Operation; 24] = [
+    pub const ALL: [Operation; 25] = [
         Operation::Ping,
         Operation::List,
         Operation::Inspect,
@@ -115,6 +118,7 @@ impl Operation {
         Operation::CreateVolume,
         Operation::RemoveVolume,
         Operation::ListVolumes,
+        Operation::Build,
     ];
 
     /// Whether the call takes load off the engine (stop, kill, remove), so
@@ -139,8 +143,13 @@ impl Operation {
     /// Whether repeating the call after an unknown outcome is harmless. A
     /// create is not by itself, but the gateway makes it so: a repeated
     /// create that meets our own container adopts it.
+    ///
+    /// A build is not: it runs the Dockerfile's steps, which may act on the
+    /// world (a `RUN` that posts somewhere), and its outcome is unknown once
+    /// the context is sent. The gateway makes one attempt; a person runs
+    /// `up` again (the engine's cache makes the steps that passed quick).
     pub fn is_idempotent(self) -> bool {
-        !matches!(self, Operation::Create)
+        !matches!(self, Operation::Create | Operation::Build)
     }
 }
 
@@ -164,6 +173,15 @@ pub enum EngineError {
         /// The image asked for.
         image: String,
         /// What the engine said.
+        message: String,
+    },
+    /// Building an image failed (a step's command failed, a base image is
+    /// missing, the Dockerfile does not parse…).
+    #[error("could not build image {image}: {message}")]
+    BuildFailed {
+        /// The image being built.
+        image: String,
+        /// What the builder said (the failing step's error).
         message: String,
     },
     /// The name is in use, or the container is in a state that forbids the call.
@@ -242,6 +260,10 @@ pub fn classify(operation: Operation, subject: &str, failure: &RawFailure) -> En
             image: subject.to_string(),
             message: m.clone(),
         },
+        RawFailure::Stream(m) if operation == Operation::Build => EngineError::BuildFailed {
+            image: subject.to_string(),
+            message: m.clone(),
+        },
         RawFailure::Stream(m) => {
             classify_message(m).unwrap_or_else(|| EngineError::Other(m.clone()))
         }
@@ -258,6 +280,13 @@ fn classify_status(operation: Operation, subject: &str, code: u16, message: &str
     }
     let lower = message.to_ascii_lowercase();
     match code {
+        // What the builder refuses before it runs a step (no Dockerfile
+        // in the context, a Dockerfile that does not parse, an engine
+        // without the endpoint): never a container not found.
+        400 | 404 | 500 if operation == Operation::Build => EngineError::BuildFailed {
+            image: subject.to_string(),
+            message: message.to_string(),
+        },
         404 if lower.contains("no such image") || operation == Operation::InspectImage => {
             EngineError::ImageNotFound(subject.to_string())
         }
@@ -354,6 +383,7 @@ impl EngineError {
             EngineError::ImageNotFound(_) => "image_not_found",
             EngineError::ResourceNotFound(_) => "resource_not_found",
             EngineError::PullFailed { .. } => "pull_failed",
+            EngineError::BuildFailed { .. } => "build_failed",
             EngineError::Conflict(_) => "conflict",
             EngineError::AddressInUse { .. } => "address_in_use",
             EngineError::InvalidRequest(_) => "invalid_request",
@@ -513,6 +543,28 @@ mod tests {
         assert!(matches!(
             classify(Operation::Pull, "busybox:nope", &failure),
             EngineError::PullFailed { ref image, .. } if image == "busybox:nope"
+        ));
+    }
+
+    #[test]
+    fn a_failing_build_step_is_a_build_failure_and_is_not_retried() {
+        let failure = RawFailure::Stream(
+            "The command '/bin/sh -c exit 3' returned a non-zero code: 3".into(),
+        );
+        let error = classify(Operation::Build, "shop-web", &failure);
+        assert!(matches!(
+            &error,
+            EngineError::BuildFailed { image, message } if image == "shop-web" && message.contains("non-zero code: 3")
+        ));
+        assert!(!error.is_retryable());
+        assert!(!classify(Operation::Build, "", &RawFailure::ClientTimeout).is_retryable());
+        assert!(matches!(
+            status(
+                Operation::Build,
+                500,
+                "Cannot locate specified Dockerfile: Dockerfile"
+            ),
+            EngineError::BuildFailed { .. }
         ));
     }
 

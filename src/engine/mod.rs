@@ -4,6 +4,7 @@
 //! Only the gateway holds an `Engine`. Tests hold a fake one (see
 //! `engine::fake`, behind the `test-util` feature).
 
+pub mod build;
 mod docker;
 pub mod error;
 #[cfg(any(test, feature = "test-util"))]
@@ -20,10 +21,11 @@ use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, EndpointSettings, ImageInspect,
     NetworkCreateRequest, VolumeCreateRequest,
 };
-use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 
+pub use self::build::BuildOptions;
 pub use self::docker::DockerEngine;
 pub use self::error::{EngineError, Operation, RawFailure, classify};
 pub use self::resources::{ResourceInfo, ResourceKind};
@@ -80,6 +82,22 @@ pub trait Engine: Send + Sync + 'static {
     ) -> BoxFuture<'static, EngineResult<()>>;
     /// Makes image `name` from a root filesystem tarball (`docker import`).
     fn import_image(&self, name: String, tar: Vec<u8>) -> BoxFuture<'static, EngineResult<()>>;
+    /// Builds image `tag` from a build context (a tar archive with the
+    /// Dockerfile), reporting the builder's output lines to `progress`. An
+    /// engine that cannot build answers [`EngineError::InvalidRequest`].
+    fn build_image(
+        &self,
+        tag: String,
+        options: BuildOptions,
+        context_tar: Vec<u8>,
+        progress: Box<dyn Fn(String) + Send>,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        let _ = (tag, options, context_tar, progress);
+        futures::future::ready(Err(EngineError::InvalidRequest(
+            "this engine cannot build images".into(),
+        )))
+        .boxed()
+    }
     /// Extracts a tar archive into the container's filesystem at `path`.
     fn put_archive(
         &self,

@@ -4,6 +4,7 @@
 //! also pulls images once per image (`pull`) and owns the events stream
 //! (`events`).
 
+mod build;
 mod control;
 mod events;
 mod layers;
@@ -23,6 +24,7 @@ use bollard::models::{
 };
 use tokio::sync::{oneshot, watch};
 
+pub use self::build::{BUILD_DEADLINE, BuildImage};
 pub use self::control::{
     AwaitEvents, EngineApiVersion, GetRouter, GetStats, ProbeEngine, StopGateway,
 };

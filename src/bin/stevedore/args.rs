@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use stevedore::compose::{FILE_NAMES, is_compose_file, read_compose_as};
+use stevedore::compose::{Compose, FILE_NAMES, is_compose_file, read_compose_as};
 use stevedore::manifest::{LoadError, Manifest, ManifestProblem, read_manifest};
 use stevedore::spec::validate::is_valid_name;
 
@@ -25,26 +25,37 @@ pub fn discover(file: &Path) -> std::path::PathBuf {
 /// Loads a manifest (TOML) or a compose file (by its name); every problem
 /// is listed, and the failure exits 2. A file that cannot be read is one
 /// line with the system's words. A compose file's warnings go to `warn`.
-/// `namespace` (`-n`/`-p`) replaces the file's; a compose file's networks
-/// and volumes are named after it.
+/// `namespace` (`-n`/`-p`) replaces the file's; a compose file's networks,
+/// volumes and built images are named after it.
 pub fn load_with(
     file: &Path,
     namespace: Option<&str>,
     warn: impl Fn(&ManifestProblem),
 ) -> Result<Manifest, Failure> {
+    load_project_with(file, namespace, warn).map(|project| project.manifest)
+}
+
+/// [`load_with`], with the images a compose file's services build (a TOML
+/// manifest builds none).
+pub fn load_project_with(
+    file: &Path,
+    namespace: Option<&str>,
+    warn: impl Fn(&ManifestProblem),
+) -> Result<Compose, Failure> {
     let file = discover(file);
     let file = file.as_path();
     let read = if is_compose_file(file) {
-        read_compose_as(file, namespace).map(|compose| {
-            compose.warnings.iter().for_each(&warn);
-            compose.manifest
-        })
+        read_compose_as(file, namespace).inspect(|compose| compose.warnings.iter().for_each(&warn))
     } else {
         read_manifest(file).map(|mut manifest| {
             if let Some(namespace) = namespace {
                 manifest.namespace = namespace.to_string();
             }
-            manifest
+            Compose {
+                manifest,
+                warnings: Vec::new(),
+                builds: Vec::new(),
+            }
         })
     };
     read.map_err(|error| match error {
@@ -65,6 +76,13 @@ pub fn load_with(
 /// [`load_with`], warnings on stderr for a person.
 pub fn load(file: &Path) -> Result<Manifest, Failure> {
     load_with(file, None, |warning| {
+        eprintln!("stevedore: warning: {warning}")
+    })
+}
+
+/// [`load_project_with`], warnings on stderr for a person.
+pub fn load_project(file: &Path) -> Result<Compose, Failure> {
+    load_project_with(file, None, |warning| {
         eprintln!("stevedore: warning: {warning}")
     })
 }

@@ -5,6 +5,7 @@
 
 mod api;
 mod args;
+mod build;
 mod client;
 mod detach;
 mod down;
@@ -83,6 +84,10 @@ enum Command {
         /// Take the namespace's lease even if another `up` holds it.
         #[arg(long)]
         take_over: bool,
+        /// Build the images of compose `build:` keys again before starting
+        /// (without it, only images missing from the engine are built).
+        #[arg(long)]
+        build: bool,
         /// How every line on stderr is printed (unit state changes, notices,
         /// errors, library warnings): timestamped text, or one JSON object
         /// per line with time, level, message and fields such as unit.
@@ -458,14 +463,22 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
     let address = || Address::parse(cli.host.as_deref(), host_from_env);
     match cli.command {
         Command::Convert { file } => {
-            let manifest = args::load(&file)?;
-            output::stdout(&stevedore::compose::convert::to_toml(&manifest));
+            let project = args::load_project(&file)?;
+            output::stdout(&stevedore::compose::convert::to_toml_with_builds(
+                &project.manifest,
+                &project.builds,
+            ));
             Ok(())
         }
         Command::Validate { file } => {
-            let manifest = args::load(&file)?;
+            let project = args::load_project(&file)?;
+            let manifest = &project.manifest;
+            let builds = match project.builds.len() {
+                0 => String::new(),
+                n => format!(", {n} image(s) to build"),
+            };
             output::stdout(&format!(
-                "{}: valid, namespace {}, {} unit(s)\n",
+                "{}: valid, namespace {}, {} unit(s){builds}\n",
                 manifest.file,
                 manifest.namespace,
                 manifest.units.len()
@@ -557,6 +570,7 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
             on_exit,
             remove_orphans,
             take_over,
+            build,
             log_format: _,
             socket,
             listen,
@@ -589,6 +603,7 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
                 on_exit,
                 remove_orphans,
                 take_over,
+                build,
                 socket,
                 listen,
                 token_file,

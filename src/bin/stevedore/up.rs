@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use futures::future::{BoxFuture, join_all};
+use stevedore::compose::BuildSpec;
 use stevedore::gateway::Ensured;
 use stevedore::http::{Api, ApiError, Control, Reloaded};
 use stevedore::manifest::Manifest;
@@ -23,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::engine::Address;
 use crate::notify::{Notifier, describe, summary};
 use crate::output::{Line, event_line, failure_line};
-use crate::{Failure, OnExit, api, args, engine, socket};
+use crate::{Failure, OnExit, api, args, build, engine, socket};
 
 /// The options of `up`.
 pub struct Options {
@@ -32,6 +33,8 @@ pub struct Options {
     pub on_exit: OnExit,
     pub remove_orphans: bool,
     pub take_over: bool,
+    /// Build compose `build:` images again, present or not (`--build`).
+    pub build: bool,
     /// The control socket instead of the namespace's.
     pub socket: Option<PathBuf>,
     /// A TCP address to serve the API on too (with the token).
@@ -40,10 +43,13 @@ pub struct Options {
     pub token_file: Option<PathBuf>,
 }
 
-fn load(options: &Options) -> Result<Manifest, Failure> {
-    args::load_with(&options.file, options.namespace.as_deref(), |warning| {
-        Line::warn(warning.to_string()).emit();
-    })
+/// The manifest, and the images a compose file's services build.
+fn load(options: &Options) -> Result<(Manifest, Vec<BuildSpec>), Failure> {
+    let project =
+        args::load_project_with(&options.file, options.namespace.as_deref(), |warning| {
+            Line::warn(warning.to_string()).emit();
+        })?;
+    Ok((project.manifest, project.builds))
 }
 
 /// A request from the control API for the loop of [`run`].
@@ -92,7 +98,7 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
     let mut terminate = signal(SignalKind::terminate()).map_err(Failure::runtime)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(Failure::runtime)?;
 
-    let mut manifest = load(&options)?;
+    let (mut manifest, builds) = load(&options)?;
     let gateway = engine::gateway(address).await?;
     let lease = Lease::acquire(&gateway, &manifest.namespace, options.take_over)
         .await
@@ -124,7 +130,7 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
     .start();
     let supervisor = Supervisor::builder()
         .namespace(manifest.namespace.clone())
-        .gateway(gateway)
+        .gateway(gateway.clone())
         .record_phases(true)
         .subscriber(printer.recipient())
         .start()
@@ -146,7 +152,8 @@ pub async fn run(address: &Address, options: Options) -> Result<(), Failure> {
             .emit();
     }
 
-    if let Err(failure) = prepare(&supervisor, &manifest).await {
+    let prepared = prepare(&supervisor, &mut manifest, &builds, options.build).await;
+    if let Err(failure) = prepared {
         // No unit was created: adoption only took over what already ran.
         supervisor.shutdown(ShutdownMode::Leave).await;
         release(lease).await;
@@ -276,20 +283,22 @@ fn listen(
 
 /// Re-reads the manifest and applies the difference (SIGHUP, `reload`);
 /// a manifest that is invalid, or names another namespace, changes nothing.
+/// Images are built only when missing (`--build` is the bring-up's); an
+/// image rebuilt meanwhile replaces the containers that run it.
 async fn reload(
     options: &Options,
     supervisor: &SupervisorHandle,
     manifest: &mut Manifest,
     notifier: &Notifier,
 ) -> Result<Reloaded, Failure> {
-    let reloaded = load(options)?;
+    let (mut reloaded, builds) = load(options)?;
     if reloaded.namespace != manifest.namespace {
         return Err(Failure::input(format!(
             "the namespace changed from {} to {}; restart up to move",
             manifest.namespace, reloaded.namespace
         )));
     }
-    prepare(supervisor, &reloaded).await?;
+    prepare(supervisor, &mut reloaded, &builds, false).await?;
     let file = options.file.display().to_string();
     Line::info(format!("reloading {file}"))
         .with("file", file)
@@ -346,9 +355,16 @@ impl Handler<UnitEvent> for EventPrinter {
     }
 }
 
-/// Everything a manifest's units need before they are brought up: the
+/// Everything a manifest's units need before they are brought up: their
+/// images built (all of them when `rebuild`, else those missing), the
 /// engine's [`preflight`], then the networks and volumes they use.
-async fn prepare(supervisor: &SupervisorHandle, manifest: &Manifest) -> Result<(), Failure> {
+async fn prepare(
+    supervisor: &SupervisorHandle,
+    manifest: &mut Manifest,
+    builds: &[BuildSpec],
+    rebuild: bool,
+) -> Result<(), Failure> {
+    build::ensure(supervisor.gateway(), builds, &mut manifest.units, rebuild).await?;
     preflight(supervisor, manifest).await?;
     let ensured = supervisor
         .ensure_resources(&manifest.resources)

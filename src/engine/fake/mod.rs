@@ -344,6 +344,17 @@ impl Engine for FakeEngine {
         )
     }
 
+    fn build_image(
+        &self,
+        tag: String,
+        _options: super::BuildOptions,
+        _context_tar: Vec<u8>,
+        _progress: Box<dyn Fn(String) + Send>,
+    ) -> BoxFuture<'static, EngineResult<()>> {
+        let subject = tag.clone();
+        classified(Operation::Build, &subject, self.build_image_raw(tag))
+    }
+
     fn put_archive(
         &self,
         id: String,

@@ -291,6 +291,17 @@ impl FakeEngine {
         })
     }
 
+    /// `build_image` as the engine would answer it, before classification:
+    /// the fake runs no step, it only has the image afterwards.
+    pub fn build_image_raw(&self, tag: String) -> Result<(), RawFailure> {
+        self.raw(Operation::Build, move |_, state| {
+            if !state.images.contains(&tag) {
+                state.images.push(tag);
+            }
+            Ok(())
+        })
+    }
+
     /// `put_archive` as the engine would answer it, before classification.
     pub fn put_archive_raw(
         &self,
