@@ -4,6 +4,7 @@
 
 mod attach;
 pub mod build;
+mod checks;
 pub mod context;
 pub mod convert;
 mod env;
