@@ -5,6 +5,7 @@ use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Val
 
 use super::BuildSpec;
 use crate::manifest::Manifest;
+use crate::policy::{Backoff, IntensityLimit};
 use crate::spec::text::{format_duration, format_port, format_volume};
 use crate::spec::{HealthTest, NetworkAttachment, NetworkSpec, UnitSpec, VolumeSpec};
 
@@ -62,6 +63,25 @@ fn unit_table(spec: &UnitSpec) -> Table {
         unit["labels"] = Item::Value(text_table(&spec.labels));
     }
     unit["restart"] = value(spec.restart.to_string());
+    if spec.backoff != Backoff::default() {
+        let backoff = &spec.backoff;
+        let mut table = InlineTable::new();
+        table.insert("initial", format_duration(backoff.initial).into());
+        table.insert("factor", backoff.factor.into());
+        table.insert("max", format_duration(backoff.max).into());
+        table.insert("reset_after", format_duration(backoff.reset_after).into());
+        table.insert("jitter", backoff.jitter.into());
+        unit["backoff"] = Item::Value(Value::InlineTable(table));
+    }
+    if spec.intensity != IntensityLimit::default() {
+        let mut table = InlineTable::new();
+        table.insert(
+            "max_restarts",
+            i64::from(spec.intensity.max_restarts).into(),
+        );
+        table.insert("within", format_duration(spec.intensity.within).into());
+        unit["intensity"] = Item::Value(Value::InlineTable(table));
+    }
     unit["stop_timeout"] = value(format_duration(spec.stop_timeout));
     unit["stop_signal"] = value(spec.stop_signal.as_str());
     if let Some(check) = &spec.healthcheck {
@@ -91,6 +111,7 @@ fn unit_table(spec: &UnitSpec) -> Table {
         }
         unit["healthcheck"] = Item::Value(Value::InlineTable(table));
     }
+    super::convert_options::write(&spec.options, &mut unit);
     if !spec.depends_on.is_empty() {
         let mut table = InlineTable::new();
         for (name, dependency) in &spec.depends_on {

@@ -7,10 +7,12 @@ pub mod build;
 mod checks;
 pub mod context;
 pub mod convert;
+mod convert_options;
 mod env;
 mod ignore;
 pub mod interpolate;
 mod mounts;
+mod options;
 mod project;
 mod services;
 pub mod words;
@@ -20,6 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub use self::build::BuildSpec;
+pub use self::options::OPTION_KEYS;
 use self::services::Walk;
 pub use self::services::{CARRIED, NOT_YET, WARNED};
 use self::yaml::{Kind, Node};
@@ -320,3 +323,6 @@ mod tests;
 
 #[cfg(test)]
 mod tests_project;
+
+#[cfg(test)]
+mod tests_options;

@@ -30,6 +30,8 @@ pub struct Project {
     pub used_networks: BTreeSet<String>,
     /// See `used_networks`.
     pub used_volumes: BTreeSet<String>,
+    /// Each service's `container_name`, a DNS name on its networks.
+    pub aliases: BTreeMap<String, String>,
 }
 
 impl Project {

@@ -50,73 +50,42 @@ pub const WARNED: &[&str] = &[
 pub const NOT_YET: &[&str] = &[
     "annotations",
     "blkio_config",
-    "cap_add",
-    "cap_drop",
     "cgroup",
     "cgroup_parent",
-    "container_name",
     "cpu_count",
     "cpu_percent",
     "cpu_period",
     "cpu_quota",
     "cpu_rt_period",
     "cpu_rt_runtime",
-    "cpus",
     "cpuset",
     "credential_spec",
-    "deploy",
     "device_cgroup_rules",
-    "devices",
-    "dns",
-    "dns_opt",
-    "dns_search",
-    "domainname",
-    "entrypoint",
-    "expose",
     "extends",
     "external_links",
-    "extra_hosts",
     "gpus",
-    "group_add",
-    "hostname",
-    "init",
     "ipc",
     "isolation",
     "label_file",
     "links",
-    "logging",
     "mac_address",
-    "mem_reservation",
     "mem_swappiness",
-    "memswap_limit",
     "models",
-    "network_mode",
     "oom_kill_disable",
     "oom_score_adj",
     "pid",
-    "pids_limit",
-    "platform",
     "post_start",
     "pre_start",
     "pre_stop",
-    "privileged",
     "profiles",
     "provider",
-    "pull_policy",
-    "read_only",
     "runtime",
     "scale",
-    "security_opt",
-    "shm_size",
     "storage_opt",
-    "sysctls",
-    "ulimits",
     "use_api_socket",
-    "user",
     "userns_mode",
     "uts",
     "volumes_from",
-    "working_dir",
 ];
 
 /// What the walk found, and where.
@@ -390,6 +359,7 @@ impl Walk<'_> {
                         spec.depends_on.insert(dependency, condition);
                     }
                 }
+                _ if self.option(field, value, unit, &mut spec) => {}
                 _ if WARNED.contains(&field) => {
                     self.warn(
                         key.at,
@@ -409,7 +379,15 @@ impl Walk<'_> {
                 ),
             }
         }
-        spec.networks = self.service_networks(node.get("networks"), unit);
+        // A network mode replaces the project's networks.
+        if spec.options.network_mode.is_none() || node.get("networks").is_some() {
+            spec.networks = self.service_networks(node.get("networks"), unit);
+        }
+        if let Some(alias) = self.project.aliases.get(unit).cloned() {
+            for attachment in spec.networks.values_mut() {
+                attachment.aliases.push(alias.clone());
+            }
+        }
         self.locations.insert(unit.to_string(), (name.at, fields));
         Some(spec)
     }

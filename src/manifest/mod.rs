@@ -41,6 +41,7 @@
 mod fields;
 mod health;
 mod locate;
+mod options;
 mod parse;
 mod policy;
 mod recover;

@@ -9,6 +9,7 @@ use super::Manifest;
 use super::fields::{Field, Found, Scope, Seen, fields, kind};
 use super::health::{ON_UNHEALTHY_EXPECTED, PartialHealth, report_graph};
 use super::locate::{Lines, Locations, UnitSeen};
+use super::options::OPTION_KEYS;
 use super::policy::{PartialBackoff, PartialIntensity};
 use super::resources::{read_resources, undeclared};
 use crate::policy::RestartPolicy;
@@ -126,7 +127,7 @@ pub(super) fn walk(text: &str, root: &Table, problems: &mut Vec<Found>) -> Manif
             match entry.name {
                 "namespace" => namespace = read_namespace(&mut scope, entry).unwrap_or_default(),
                 "defaults" | "unit" | "network" | "volume" => {}
-                name if UNIT_KEYS.contains(&name) => scope.report(
+                name if UNIT_KEYS.contains(&name) || OPTION_KEYS.contains(&name) => scope.report(
                     entry.key_at,
                     name,
                     "is a unit setting; put it under a [[unit]] table",
@@ -342,7 +343,11 @@ impl Walker<'_> {
                 }
                 "depends_on" => spec.depends_on = scope.depends_on("depends_on", item, at),
                 _ if settings.read(&mut scope, entry) => {}
-                name => scope.unknown(name, name, entry.key_at, UNIT_KEYS),
+                _ if scope.option(entry, &mut spec.options) => {}
+                name => {
+                    let known: Vec<&str> = UNIT_KEYS.iter().chain(OPTION_KEYS).copied().collect();
+                    scope.unknown(name, name, entry.key_at, &known)
+                }
             }
         }
         for required in ["name", "image"] {

@@ -1,6 +1,7 @@
 //! Checks of a set of units against the engine before any is brought up:
-//! settings the engine's API version would drop without a word, and
-//! `healthy` dependencies on units whose image has no check either.
+//! settings the engine's API version would drop without a word, `healthy`
+//! dependencies on units whose image has no check either, and a `platform`
+//! the image present is not for.
 
 use std::collections::HashMap;
 
@@ -106,9 +107,53 @@ impl Handler<CheckUnits> for Registry {
                     }
                 }
             }
+            for spec in &specs {
+                let Some(platform) = &spec.options.platform else {
+                    continue;
+                };
+                // An image not here yet is pulled for the engine's own platform.
+                let Ok(Ok(image)) = gateway
+                    .send(InspectImage {
+                        image: spec.image.clone(),
+                    })
+                    .await
+                else {
+                    continue;
+                };
+                if let Some(message) = platform_mismatch(platform, &image) {
+                    problems.push(UnitProblem {
+                        unit: spec.name.clone(),
+                        problem: SpecProblem {
+                            field: "platform".into(),
+                            message,
+                        },
+                    });
+                }
+            }
             problems
         })
     }
+}
+
+/// Why an image present on the engine is not for `platform`
+/// (`os/arch[/variant]`); `None` when it is.
+pub fn platform_mismatch(platform: &str, image: &bollard::models::ImageInspect) -> Option<String> {
+    let mut wanted = platform.split('/');
+    let (os, arch, variant) = (wanted.next(), wanted.next(), wanted.next());
+    let has = |want: Option<&str>, found: &Option<String>| {
+        want.is_none_or(|w| found.as_deref().is_none_or(|f| f.eq_ignore_ascii_case(w)))
+    };
+    let matches =
+        has(os, &image.os) && has(arch, &image.architecture) && has(variant, &image.variant);
+    (!matches).then(|| {
+        let found = [&image.os, &image.architecture, &image.variant]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("/");
+        format!("wants {platform}, but the engine's image is for {found}")
+    })
 }
 
 /// Whether an image declares a HEALTHCHECK that is not `NONE`.
@@ -120,4 +165,26 @@ fn image_has_check(image: &bollard::models::ImageInspect) -> bool {
         .and_then(|check| check.test.as_ref())
         .and_then(|test| test.first())
         .is_some_and(|first| first != "NONE")
+}
+
+#[cfg(test)]
+mod platform_tests {
+    use super::platform_mismatch;
+    use bollard::models::ImageInspect;
+
+    #[test]
+    fn an_image_for_another_architecture_does_not_match_the_platform() {
+        let image = ImageInspect {
+            os: Some("linux".into()),
+            architecture: Some("amd64".into()),
+            ..Default::default()
+        };
+        assert_eq!(platform_mismatch("linux/amd64", &image), None);
+        assert_eq!(platform_mismatch("LINUX/AMD64", &image), None);
+        let refused = platform_mismatch("linux/arm64/v8", &image).unwrap();
+        assert_eq!(
+            refused,
+            "wants linux/arm64/v8, but the engine's image is for linux/amd64"
+        );
+    }
 }

@@ -18,6 +18,7 @@
 pub mod graph;
 mod hash;
 pub mod health;
+pub mod options;
 pub mod project;
 pub mod text;
 pub mod validate;
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::hash::spec_hash;
 pub use self::health::{Condition, Dependencies, Dependency, HealthCheck, HealthTest, OnUnhealthy};
+pub use self::options::{ContainerOptions, Logging, Ulimit};
 pub use self::project::{NetworkAttachment, NetworkSpec, Resources, VolumeSpec};
 pub use self::validate::{SpecProblem, validate};
 use crate::policy::{Backoff, IntensityLimit, RestartPolicy};
@@ -112,6 +114,10 @@ pub struct UnitSpec {
     /// The units this one waits for before it starts, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub depends_on: Dependencies,
+    /// The less common `docker run` options (entrypoint, user,
+    /// capabilities, DNS, ulimits, logging…).
+    #[serde(default, skip_serializing_if = "ContainerOptions::is_default")]
+    pub options: ContainerOptions,
 }
 
 fn default_stop_timeout() -> Duration {
@@ -159,6 +165,7 @@ impl UnitSpec {
             healthcheck: None,
             on_unhealthy: None,
             depends_on: BTreeMap::new(),
+            options: ContainerOptions::default(),
         }
     }
 
@@ -279,6 +286,12 @@ impl UnitSpec {
         dependency: impl Into<Dependency>,
     ) -> Self {
         self.depends_on.insert(name.into(), dependency.into());
+        self
+    }
+
+    /// Sets the less common `docker run` options.
+    pub fn options(mut self, options: ContainerOptions) -> Self {
+        self.options = options;
         self
     }
 

@@ -121,6 +121,9 @@ pub fn validate(spec: &UnitSpec) -> Result<(), Vec<SpecProblem>> {
     for found in super::project::check_mounts_and_networks(spec) {
         problem(&found.field, found.message);
     }
+    for found in super::options::check(&spec.options, !spec.networks.is_empty()) {
+        problem(&found.field, found.message);
+    }
 
     if let Some(memory) = spec.memory {
         if memory < MIN_MEMORY_BYTES {

@@ -10,6 +10,7 @@ use bollard::models::{
 };
 use serde::Serialize;
 
+mod options;
 pub mod project;
 
 use super::{ContainerEvent, ContainerEventKind, ContainerSnapshot, EngineState, Health};
@@ -44,7 +45,9 @@ pub fn create_body(
             .push(binding);
     }
     let mut exposed: Vec<String> = port_bindings.keys().cloned().collect();
+    exposed.extend(options::exposed(&spec.options));
     exposed.sort();
+    exposed.dedup();
     let network = project::first_network(spec);
     let host_config = HostConfig {
         binds: (!spec.volumes.is_empty()).then(|| spec.volumes.iter().map(format_volume).collect()),
@@ -61,7 +64,7 @@ pub fn create_body(
         memory_swappiness: spec.swappiness,
         ..Default::default()
     };
-    ContainerCreateBody {
+    let mut body = ContainerCreateBody {
         image: Some(spec.image.clone()),
         cmd: spec.command.clone(),
         env: (!spec.env.is_empty())
@@ -74,7 +77,13 @@ pub fn create_body(
         host_config: Some(host_config),
         networking_config: network.map(|(_, config)| config),
         ..Default::default()
+    };
+    options::apply(&spec.options, &mut body);
+    if spec.options.network_mode.is_some() {
+        // The mode replaces the networks (validation refuses both).
+        body.networking_config = None;
     }
+    body
 }
 
 /// `value` as the engine's signed integer; past `i64::MAX` (which
