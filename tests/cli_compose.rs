@@ -1,17 +1,15 @@
 //! Compose files through the binary: `validate`, `convert`, `up`, `ps` and
-//! `down` with `-f compose.yaml` on the real engine, bad files refused with
-//! file:line:column before anything is created, and `convert`'s units
-//! compared field by field with what Debian's `docker-compose config` makes
-//! of the same file.
+//! `down` with `-f compose.yaml` on the real engine, and bad files refused
+//! with file:line:column before anything is created (`convert` against
+//! `docker-compose config` is tests/compose_corpus.rs).
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use common::cli::{Up, have, run};
 use common::{Cleanup, IMAGE, docker, engine, inspect};
-use stevedore::compose::yaml::{self, Kind, Node};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -145,137 +143,5 @@ fn bad_compose_files_are_refused_at_their_line_and_column_and_nothing_is_created
                 assert_eq!(text(&made.stdout).trim(), "", "nothing is created");
             }
         }
-    }
-}
-
-/// `docker-compose config`'s service `name`, parsed.
-fn compose_config(file: &Path) -> Option<Node> {
-    let output = Command::new("docker-compose")
-        .arg("-f")
-        .arg(file)
-        .arg("config")
-        .output()
-        .ok()?;
-    assert!(
-        output.status.success(),
-        "docker-compose config: {}",
-        text(&output.stderr)
-    );
-    Some(yaml::parse(&text(&output.stdout)).unwrap())
-}
-
-#[test]
-fn convert_yields_the_containers_docker_compose_config_describes() {
-    if !have("docker-compose") {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs docker-compose (scripts/tools-up.sh)"
-        );
-        eprintln!("SKIPPED: docker-compose is not installed");
-        return;
-    }
-    let file = compose_file(
-        "t-compose-diff",
-        r#"
-services:
-  web:
-    image: busybox:latest
-    command: ["httpd", "-f", "-p", "8080"]
-    environment:
-      GREETING: hello
-      EMPTY: ""
-    ports:
-      - "127.0.0.1:18080:8080"
-      - "9090/udp"
-    restart: on-failure
-    stop_signal: SIGINT
-    labels: [ "team=web" ]
-  db:
-    image: busybox:latest
-    environment: [ "A=1", "B=two words" ]
-    restart: always
-"#,
-    );
-    let converted = run(&["convert", "-f", &file.display().to_string()]);
-    assert_eq!(
-        converted.status.code(),
-        Some(0),
-        "{}",
-        text(&converted.stderr)
-    );
-    let manifest =
-        stevedore::manifest::parse_manifest(&text(&converted.stdout), "converted.toml").unwrap();
-    let config = compose_config(&file).unwrap();
-    let services = config.get("services").unwrap();
-    for unit in &manifest.units {
-        let service = services
-            .get(&unit.name)
-            .unwrap_or_else(|| panic!("{} in config", unit.name));
-        assert_eq!(
-            service.get("image").and_then(Node::text),
-            Some(unit.image.as_str())
-        );
-        let restart = service.get("restart").and_then(Node::text).unwrap_or("no");
-        assert_eq!(restart, unit.restart.to_string(), "{}", unit.name);
-        let env: std::collections::BTreeMap<String, String> =
-            match service.get("environment").map(|e| &e.kind) {
-                Some(Kind::Map(entries)) => entries
-                    .iter()
-                    .map(|(k, v)| (k.text.clone(), v.text().unwrap_or_default().to_string()))
-                    .collect(),
-                _ => Default::default(),
-            };
-        assert_eq!(env, unit.env, "{}", unit.name);
-        if let Some(Kind::List(command)) = service.get("command").map(|c| &c.kind) {
-            let words: Vec<&str> = command.iter().filter_map(Node::text).collect();
-            assert_eq!(
-                Some(words.iter().map(|w| w.to_string()).collect()),
-                unit.command
-            );
-        }
-        let ports: Vec<(String, String, String)> = match service.get("ports").map(|p| &p.kind) {
-            Some(Kind::List(items)) => items
-                .iter()
-                .map(|p| match p.text() {
-                    // 1.29 keeps a mapping with a host address as written.
-                    Some(short) => {
-                        let port = stevedore::spec::text::parse_port(short).unwrap();
-                        let published = if port.external == 0 {
-                            String::new()
-                        } else {
-                            port.external.to_string()
-                        };
-                        (
-                            port.internal.to_string(),
-                            published,
-                            port.protocol.to_string(),
-                        )
-                    }
-                    None => {
-                        let field = |k: &str| {
-                            p.get(k)
-                                .and_then(Node::text)
-                                .unwrap_or_default()
-                                .to_string()
-                        };
-                        (field("target"), field("published"), field("protocol"))
-                    }
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let ours: Vec<(String, String, String)> = unit
-            .ports
-            .iter()
-            .map(|p| {
-                let published = if p.external == 0 {
-                    String::new()
-                } else {
-                    p.external.to_string()
-                };
-                (p.internal.to_string(), published, p.protocol.to_string())
-            })
-            .collect();
-        assert_eq!(ours, ports, "{}", unit.name);
     }
 }

@@ -181,7 +181,7 @@ impl Walk<'_> {
             return;
         }
         // Joined without its `./`s: the path is printed to people.
-        let context: PathBuf = self.dir.join(&context).components().collect();
+        let context = self.resolve(&context);
         if !context.is_dir() {
             let message = format!("the context directory {} does not exist", context.display());
             self.problem(context_at, Some(unit), Some(context_field), message);

@@ -46,7 +46,7 @@ impl Walk<'_> {
                 _ => (self.text(item, Some(unit), &field), true),
             };
             let Some(path) = path else { continue };
-            let file = self.dir.join(&path);
+            let file = self.resolve(&path);
             let text = match std::fs::read_to_string(&file) {
                 Ok(text) => text,
                 Err(_) if !required => continue,

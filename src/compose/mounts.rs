@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::services::Walk;
 use super::yaml::{Kind, Node};
-use crate::spec::text::parse_port;
+use crate::spec::text::parse_ports;
 use crate::spec::{PortMapping, Protocol, VolumeMount};
 
 impl Walk<'_> {
@@ -50,11 +50,11 @@ impl Walk<'_> {
                         host_ip,
                     });
                 }
-                _ => {
-                    if let Some(port) = self.parsed(item, unit, &path, parse_port) {
-                        ports.push(port);
-                    }
-                }
+                // A range is one mapping per port of it.
+                _ => ports.extend(
+                    self.parsed(item, unit, &path, parse_ports)
+                        .unwrap_or_default(),
+                ),
             }
         }
         ports
@@ -179,7 +179,7 @@ impl Walk<'_> {
                     .map(std::path::PathBuf::from)
                     .unwrap_or_default()
                     .join(rest),
-                None if source.starts_with('.') => self.dir.join(&source),
+                None if source.starts_with('.') => self.resolve(&source),
                 None => source.clone().into(),
             };
             volumes.push(VolumeMount {

@@ -285,7 +285,7 @@ impl Walk<'_> {
             let Some(path) = self.text(file, None, &format!("{field}.file")) else {
                 continue;
             };
-            let host = self.dir.join(&path);
+            let host = self.resolve(&path);
             if !host.is_file() {
                 let message = format!("{} does not exist or is not a file", host.display());
                 self.problem(file.at, None, Some(&format!("{field}.file")), message);

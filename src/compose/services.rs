@@ -2,7 +2,7 @@
 //! or refused by name, every problem at its line and column.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use super::interpolate::{Variables, interpolate};
 use super::project::Project;
@@ -105,6 +105,22 @@ pub struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    /// `path` from the compose file's directory, `.` and `..` taken out as
+    /// compose takes them out (lexically, without asking the filesystem).
+    pub(super) fn resolve(&self, path: &str) -> PathBuf {
+        let mut resolved = PathBuf::new();
+        for part in self.dir.join(path).components() {
+            match part {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    resolved.pop();
+                }
+                other => resolved.push(other),
+            }
+        }
+        resolved
+    }
+
     fn found(
         &self,
         at: At,

@@ -61,7 +61,7 @@ services:
     assert_eq!(web.env["GREETING"], "hello");
     assert_eq!(web.ports[0].external, 18080);
     assert_eq!(web.ports[1].protocol, Protocol::Udp);
-    assert_eq!(web.volumes[0].source, Path::new("/srv/My_Project/./data"));
+    assert_eq!(web.volumes[0].source, Path::new("/srv/My_Project/data"));
     assert!(web.volumes[0].read_only);
     assert_eq!(web.restart, RestartPolicy::UnlessStopped);
     assert_eq!(web.stop_timeout, Duration::from_secs(90));

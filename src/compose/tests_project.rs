@@ -114,8 +114,8 @@ configs:
     assert_eq!(
         mounts,
         [
-            (dir.join("./token.txt"), "/run/secrets/token".into(), true),
-            (dir.join("./token.txt"), "/run/secrets/api-key".into(), true),
+            (dir.join("token.txt"), "/run/secrets/token".into(), true),
+            (dir.join("token.txt"), "/run/secrets/api-key".into(), true),
             (dir.join("app.conf"), "/app".into(), true),
             (dir.join("app.conf"), "/etc/app.conf".into(), true),
         ]
@@ -155,7 +155,7 @@ networks:
         "5:16: unit \"web\": networks.nowhere: refers to undefined network \"nowhere\"",
         "6:15: unit \"web\": volumes[0]: refers to undefined volume \"ghost\"",
         "7:15: unit \"web\": secrets[0]: refers to undefined secret \"missing\"",
-        "9:18: secrets.token.file: /srv/shop/./no-such-file does not exist",
+        "9:18: secrets.token.file: /srv/shop/no-such-file does not exist",
         "10:3: secrets.env: only file-based entries are carried out",
         "12:3: networks.outside: an external network takes no driver",
         "13:10: networks.odd.enable_ipv4: is not carried out by stevedore",
