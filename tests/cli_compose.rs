@@ -145,3 +145,32 @@ fn bad_compose_files_are_refused_at_their_line_and_column_and_nothing_is_created
         }
     }
 }
+
+#[test]
+fn the_readme_compose_example_is_valid_and_converts() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/compose/compose.yaml");
+    let valid = run(&["validate", "-f", file]);
+    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid.stderr));
+    assert!(
+        text(&valid.stdout).contains("namespace compose, 3 unit(s)"),
+        "{}",
+        text(&valid.stdout)
+    );
+    let converted = run(&["convert", "-f", file]);
+    assert_eq!(
+        converted.status.code(),
+        Some(0),
+        "{}",
+        text(&converted.stderr)
+    );
+    let manifest =
+        stevedore::manifest::parse_manifest(&text(&converted.stdout), "units.toml").unwrap();
+    let names: Vec<&str> = manifest
+        .resources
+        .networks
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(names, ["compose_default"]);
+    assert_eq!(manifest.resources.volumes[0].name, "compose_shared");
+}

@@ -1,0 +1,1 @@
+date > /data/seeded-at
