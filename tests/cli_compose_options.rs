@@ -158,3 +158,22 @@ async fn a_platform_the_image_is_not_for_is_refused_before_anything_is_created()
         "nor a network"
     );
 }
+
+#[actix::test]
+async fn a_never_pull_policy_fails_a_missing_image_without_asking_a_registry() {
+    if engine().await.is_none() {
+        return;
+    }
+    let project = "t-never";
+    let _cleanup = Cleanup::new(project);
+    let file = compose_file(
+        project,
+        "services:\n  app:\n    image: stevedore-absent-image:never\n    pull_policy: never\n",
+    );
+    let mut up = Up::start(&file, &[]);
+    let line = up.wait_for(&[" app ", "failed"]);
+    assert!(line.contains("pull_policy is never"), "{line}");
+    assert!(!up.seen.iter().any(|l| l.contains("pulling")), "{:?}", up.seen);
+    up.signal("TERM");
+    up.wait_exit();
+}

@@ -3,7 +3,7 @@
 
 use toml_edit::{InlineTable, Item, Table, Value, value};
 
-use crate::spec::ContainerOptions;
+use crate::spec::{ContainerOptions, PullPolicy};
 
 fn strings(items: &[String]) -> Item {
     Item::Value(Value::Array(items.iter().map(String::as_str).collect()))
@@ -44,6 +44,9 @@ pub(super) fn write(options: &ContainerOptions, unit: &mut Table) {
         if let Some(text) = text {
             unit[key] = value(text);
         }
+    }
+    if options.pull_policy != PullPolicy::Missing {
+        unit["pull_policy"] = value(options.pull_policy.as_str());
     }
     if let Some(init) = options.init {
         unit["init"] = value(init);

@@ -135,15 +135,14 @@ impl Walk<'_> {
                 }
             }
             "pull_policy" => {
-                let policy = self.text(node, Some(unit), field);
-                match policy.as_deref() {
-                    // What stevedore does: pull only an image the engine lacks.
-                    None | Some("missing" | "if_not_present" | "build") => {}
-                    Some(other) => {
-                        let message = format!(
-                            "{other:?} is not carried out by stevedore yet: it pulls an image only when the engine does not have it (missing)"
-                        );
-                        self.problem(node.at, Some(unit), Some(field), message);
+                if let Some(policy) = self.text(node, Some(unit), field) {
+                    // `build` is what a service with `build:` does anyway.
+                    match policy.as_str() {
+                        "build" => {}
+                        word => match word.parse() {
+                            Ok(policy) => spec.options.pull_policy = policy,
+                            Err(message) => self.problem(node.at, Some(unit), Some(field), message),
+                        },
                     }
                 }
             }

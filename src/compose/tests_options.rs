@@ -51,7 +51,7 @@ services:
     pids_limit: 100
     group_add: [audio]
     platform: linux/amd64
-    pull_policy: missing
+    pull_policy: always
     container_name: shop-web
     deploy:
       resources: { limits: { memory: 128m } }
@@ -92,6 +92,7 @@ fn every_option_key_is_carried_into_the_unit() {
     assert_eq!(options.cpus, Some(1.5));
     assert_eq!(options.memory_swap, Some(-1));
     assert_eq!(options.pids_limit, Some(100));
+    assert_eq!(options.pull_policy, crate::spec::PullPolicy::Always);
     assert_eq!(web.memory, Some(128 << 20));
     assert_eq!(
         web.restart,
@@ -156,7 +157,7 @@ services:
     network_mode: host
     networks: [default]
     ulimits: { nofile: { soft: 10, hard: 5 } }
-    pull_policy: always
+    pull_policy: sometimes
     deploy: { replicas: 3 }
 "#,
     )
@@ -169,7 +170,7 @@ services:
         "9:11: unit \"web\": cpus: \"lots\" is not a number of CPUs",
         "10:5: unit \"web\": network_mode: cannot be set together with networks",
         "12:5: unit \"web\": ulimits.nofile: soft limit 10 is above hard limit 5",
-        "13:18: unit \"web\": pull_policy: \"always\" is not carried out",
+        "13:18: unit \"web\": pull_policy: \"sometimes\" is not a pull policy",
         "14:25: unit \"web\": deploy.replicas: only 1 is carried out",
     ];
     for expected in expect {

@@ -36,6 +36,7 @@ pub(super) const OPTION_KEYS: &[&str] = &[
     "pids_limit",
     "group_add",
     "platform",
+    "pull_policy",
 ];
 
 const ULIMIT_KEYS: &[&str] = &["soft", "hard"];
@@ -59,6 +60,12 @@ impl Scope<'_> {
             "domainname" => options.domainname = self.string(name, item, at),
             "network_mode" => options.network_mode = self.string(name, item, at),
             "platform" => options.platform = self.string(name, item, at),
+            "pull_policy" => {
+                let expected = "a pull policy (missing, always, never)";
+                if let Some(policy) = self.parsed(name, item, at, expected, str::parse) {
+                    options.pull_policy = policy;
+                }
+            }
             "init" => options.init = self.boolean(name, item, at),
             "privileged" => options.privileged = self.boolean(name, item, at).unwrap_or(false),
             "read_only" => options.read_only = self.boolean(name, item, at).unwrap_or(false),

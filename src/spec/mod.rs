@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::hash::spec_hash;
 pub use self::health::{Condition, Dependencies, Dependency, HealthCheck, HealthTest, OnUnhealthy};
-pub use self::options::{ContainerOptions, Logging, Ulimit};
+pub use self::options::{ContainerOptions, Logging, PullPolicy, Ulimit};
 pub use self::project::{NetworkAttachment, NetworkSpec, Resources, VolumeSpec};
 pub use self::validate::{SpecProblem, validate};
 use crate::policy::{Backoff, IntensityLimit, RestartPolicy};

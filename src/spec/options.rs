@@ -101,6 +101,51 @@ pub struct ContainerOptions {
     /// refuses an image of another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// When the image is pulled.
+    #[serde(default, skip_serializing_if = "PullPolicy::is_missing")]
+    pub pull_policy: PullPolicy,
+}
+
+/// When a unit's image is pulled, in compose's words.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PullPolicy {
+    /// Only when the engine does not have it (Docker's and compose's default).
+    #[default]
+    Missing,
+    /// Before every new container, so that a moved tag is followed.
+    Always,
+    /// Never: a missing image fails the unit.
+    Never,
+}
+
+impl PullPolicy {
+    fn is_missing(&self) -> bool {
+        *self == PullPolicy::Missing
+    }
+
+    /// Its word (`always`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullPolicy::Missing => "missing",
+            PullPolicy::Always => "always",
+            PullPolicy::Never => "never",
+        }
+    }
+}
+
+impl std::str::FromStr for PullPolicy {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "missing" | "if_not_present" => Ok(PullPolicy::Missing),
+            "always" => Ok(PullPolicy::Always),
+            "never" => Ok(PullPolicy::Never),
+            other => Err(format!(
+                "{other:?} is not a pull policy (missing, always, never)"
+            )),
+        }
+    }
 }
 
 impl ContainerOptions {

@@ -1,10 +1,12 @@
 //! Bringing a container up as a sequence of single engine calls: remove the
-//! one it replaces, create (pulling the image once, replacing a stale
-//! container once), start. The one replace sequence of the unit.
+//! one it replaces, create (pulling the image once, or first with
+//! `pull_policy: always`, never with `never`; replacing a stale container
+//! once), start. The one replace sequence of the unit.
 
 use super::{AfterStop, Done, Effect, Existing, Goal, Machine, Now, Phase, Resume, Step, Work};
 use crate::engine::EngineError;
 use crate::gateway::CreateOutcome;
+use crate::spec::PullPolicy;
 use crate::unit::state::UnitError;
 
 impl Machine {
@@ -27,16 +29,25 @@ impl Machine {
                 return;
             }
             (Some(id), Existing::Reuse, Goal::Run) => return self.start(id, goal, out),
-            (None, ..) => (
-                Step::Creating {
-                    pulled: false,
-                    replaced_stale: false,
-                },
-                Work::Create(self.carried()),
-            ),
+            (None, ..) => self.create(false),
         };
         self.phase = Phase::Launching { step, goal };
         out.push(Effect::Engine(work));
+    }
+
+    /// The first step towards a new container: its create, or, with
+    /// `pull_policy: always`, the pull before it.
+    fn create(&self, replaced_stale: bool) -> (Step, Work) {
+        match self.spec.options.pull_policy {
+            PullPolicy::Always => (Step::Pulling { replaced_stale }, Work::Pull),
+            PullPolicy::Missing | PullPolicy::Never => (
+                Step::Creating {
+                    pulled: false,
+                    replaced_stale,
+                },
+                Work::Create(self.carried()),
+            ),
+        }
     }
 
     pub(super) fn on_done(&mut self, done: Done, now: Now, out: &mut Vec<Effect>) {
@@ -72,14 +83,9 @@ impl Machine {
         match (step, done) {
             (Step::RemovingOld { stale, .. }, Done::Removed(Ok(()))) => {
                 self.container = None;
-                self.phase = Phase::Launching {
-                    step: Step::Creating {
-                        pulled: false,
-                        replaced_stale: stale,
-                    },
-                    goal,
-                };
-                out.push(Effect::Engine(Work::Create(self.carried())));
+                let (step, work) = self.create(stale);
+                self.phase = Phase::Launching { step, goal };
+                out.push(Effect::Engine(work));
             }
             (
                 Step::Creating {
@@ -121,6 +127,12 @@ impl Machine {
                 }
                 Ok(CreateOutcome::Foreign(_)) => {
                     self.fail(UnitError::NameTaken(self.container_name.clone()), out);
+                }
+                Err(UnitError::Engine(EngineError::ImageNotFound(image)))
+                    if self.spec.options.pull_policy == PullPolicy::Never =>
+                {
+                    let missing = format!("{image} (pull_policy is never)");
+                    self.fail(UnitError::Engine(EngineError::ImageNotFound(missing)), out);
                 }
                 Err(UnitError::Engine(EngineError::ImageNotFound(_))) if !pulled => {
                     self.phase = Phase::Launching {

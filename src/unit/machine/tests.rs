@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 mod health;
+mod pulls;
 
 use super::*;
 use crate::engine::{

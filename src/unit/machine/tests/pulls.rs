@@ -1,0 +1,55 @@
+//! Table tests of the pull policy: pull only what is missing, always pull
+//! before a new container, or never pull.
+
+use super::*;
+use crate::spec::{ContainerOptions, PullPolicy};
+
+fn with_policy(pull_policy: PullPolicy) -> Harness {
+    Harness::of(spec(RestartPolicy::Always).options(ContainerOptions {
+        pull_policy,
+        ..ContainerOptions::default()
+    }))
+}
+
+fn image_missing() -> Input {
+    Input::Done(Done::Created(Err(UnitError::Engine(
+        EngineError::ImageNotFound("busybox:latest".into()),
+    ))))
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_always_policy_pulls_before_the_first_create() {
+    let mut h = with_policy(PullPolicy::Always);
+    let begin = h.step(Input::Begin(None));
+    assert_eq!(engine_work(&begin), [&Work::Pull]);
+    assert_eq!(h.state(), UnitState::Pulling);
+    let create = h.step(Input::Done(Done::Pulled(Ok(()))));
+    assert!(matches!(engine_work(&create)[..], [Work::Create(_)]));
+    let start = h.step(created("c1"));
+    assert_eq!(engine_work(&start), [&Work::Start("c1".into())]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_always_policy_whose_pull_fails_fails_the_unit_without_a_create() {
+    let mut h = with_policy(PullPolicy::Always);
+    h.step(Input::Begin(None));
+    let failed = h.step(Input::Done(Done::Pulled(Err(UnitError::Engine(
+        EngineError::PullFailed {
+            image: "busybox:latest".into(),
+            message: "no registry".into(),
+        },
+    )))));
+    assert!(engine_work(&failed).is_empty());
+    assert_eq!(h.state(), UnitState::Failed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_never_policy_fails_a_missing_image_without_pulling() {
+    let mut h = with_policy(PullPolicy::Never);
+    h.step(Input::Begin(None));
+    let failed = h.step(image_missing());
+    assert!(engine_work(&failed).is_empty(), "no pull");
+    assert_eq!(h.state(), UnitState::Failed);
+    let (_, reason) = h.machine.view();
+    assert!(reason.unwrap().contains("pull_policy is never"));
+}
