@@ -173,7 +173,11 @@ async fn a_never_pull_policy_fails_a_missing_image_without_asking_a_registry() {
     let mut up = Up::start(&file, &[]);
     let line = up.wait_for(&[" app ", "failed"]);
     assert!(line.contains("pull_policy is never"), "{line}");
-    assert!(!up.seen.iter().any(|l| l.contains("pulling")), "{:?}", up.seen);
+    assert!(
+        !up.seen.iter().any(|l| l.contains("pulling")),
+        "{:?}",
+        up.seen
+    );
     up.signal("TERM");
     up.wait_exit();
 }

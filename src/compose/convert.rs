@@ -1,13 +1,15 @@
 //! `stevedore convert`: a manifest written as the TOML a person would have
 //! written for the same units (what reads back as the same specs).
 
+use std::collections::BTreeMap;
+
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value, value};
 
 use super::BuildSpec;
 use crate::manifest::Manifest;
 use crate::policy::{Backoff, IntensityLimit};
 use crate::spec::text::{format_duration, format_port, format_volume};
-use crate::spec::{HealthTest, NetworkAttachment, NetworkSpec, UnitSpec, VolumeSpec};
+use crate::spec::{HealthTest, NetworkAttachment, NetworkSpec, UnitSpec};
 
 fn strings<'a>(items: impl IntoIterator<Item = &'a String>) -> Value {
     Value::Array(items.into_iter().map(String::as_str).collect::<Array>())
@@ -164,15 +166,32 @@ fn flags(table: &mut Table, flags: &[(&str, bool)]) {
     }
 }
 
-fn network_table(spec: &NetworkSpec) -> Table {
+/// A `[[network]]` or `[[volume]]` table with the keys both take.
+fn resource_table(
+    name: &str,
+    driver: Option<&str>,
+    options: &BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
+    external: bool,
+) -> Table {
     let mut table = Table::new();
-    table["name"] = value(spec.name.as_str());
-    if let Some(driver) = &spec.driver {
-        table["driver"] = value(driver.as_str());
+    table["name"] = value(name);
+    if let Some(driver) = driver {
+        table["driver"] = value(driver);
     }
-    if !spec.options.is_empty() {
-        table["options"] = Item::Value(text_table(&spec.options));
+    if !options.is_empty() {
+        table["options"] = Item::Value(text_table(options));
     }
+    if !labels.is_empty() {
+        table["labels"] = Item::Value(text_table(labels));
+    }
+    flags(&mut table, &[("external", external)]);
+    table
+}
+
+fn network_table(spec: &NetworkSpec) -> Table {
+    let (driver, options, labels) = (spec.driver.as_deref(), &spec.options, &spec.labels);
+    let mut table = resource_table(&spec.name, driver, options, labels, spec.external);
     if let Some(driver) = &spec.ipam_driver {
         table["ipam_driver"] = value(driver.as_str());
     }
@@ -191,34 +210,14 @@ fn network_table(spec: &NetworkSpec) -> Table {
         }
         table["subnets"] = Item::Value(Value::Array(pools));
     }
-    if !spec.labels.is_empty() {
-        table["labels"] = Item::Value(text_table(&spec.labels));
-    }
     flags(
         &mut table,
         &[
             ("internal", spec.internal),
             ("attachable", spec.attachable),
             ("enable_ipv6", spec.enable_ipv6),
-            ("external", spec.external),
         ],
     );
-    table
-}
-
-fn volume_table(spec: &VolumeSpec) -> Table {
-    let mut table = Table::new();
-    table["name"] = value(spec.name.as_str());
-    if let Some(driver) = &spec.driver {
-        table["driver"] = value(driver.as_str());
-    }
-    if !spec.options.is_empty() {
-        table["options"] = Item::Value(text_table(&spec.options));
-    }
-    if !spec.labels.is_empty() {
-        table["labels"] = Item::Value(text_table(&spec.labels));
-    }
-    flags(&mut table, &[("external", spec.external)]);
     table
 }
 
@@ -240,7 +239,15 @@ pub fn to_toml_with_builds(manifest: &Manifest, builds: &[BuildSpec]) -> String 
         document["network"] = Item::ArrayOfTables(tables.collect());
     }
     if !resources.volumes.is_empty() {
-        let tables = resources.volumes.iter().map(volume_table);
+        let tables = resources.volumes.iter().map(|v| {
+            resource_table(
+                &v.name,
+                v.driver.as_deref(),
+                &v.options,
+                &v.labels,
+                v.external,
+            )
+        });
         document["volume"] = Item::ArrayOfTables(tables.collect());
     }
     let mut units = ArrayOfTables::new();

@@ -22,7 +22,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub use self::build::BuildSpec;
-pub use self::options::OPTION_KEYS;
 use self::services::Walk;
 pub use self::services::{CARRIED, NOT_YET, WARNED};
 use self::yaml::{Kind, Node};

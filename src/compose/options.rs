@@ -9,41 +9,6 @@ use crate::RestartPolicy;
 use crate::spec::text::{parse_duration, parse_size};
 use crate::spec::{Condition, Dependency, Logging, Ulimit, UnitSpec};
 
-/// The service keys read here.
-pub const OPTION_KEYS: &[&str] = &[
-    "entrypoint",
-    "user",
-    "working_dir",
-    "hostname",
-    "domainname",
-    "init",
-    "privileged",
-    "cap_add",
-    "cap_drop",
-    "security_opt",
-    "sysctls",
-    "ulimits",
-    "devices",
-    "dns",
-    "dns_search",
-    "dns_opt",
-    "extra_hosts",
-    "shm_size",
-    "read_only",
-    "expose",
-    "logging",
-    "network_mode",
-    "cpus",
-    "memswap_limit",
-    "mem_reservation",
-    "pids_limit",
-    "group_add",
-    "platform",
-    "pull_policy",
-    "container_name",
-    "deploy",
-];
-
 impl Walk<'_> {
     /// One string, or a list of strings (numbers taken as written).
     fn strings(&mut self, node: &Node, unit: &str, field: &str) -> Vec<String> {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::services::Walk;
 use super::yaml::{At, Kind, Node};
-use crate::spec::project::{NetworkSpec, Resources, Subnet, VolumeSpec};
+use crate::spec::project::{NetworkSpec, Resources, Shared, Subnet, VolumeSpec};
 
 /// The network every service without `networks:` joins.
 pub const DEFAULT_NETWORK: &str = "default";
@@ -111,31 +111,50 @@ impl Walk<'_> {
         }
     }
 
+    /// Reads a key networks and volumes share (`name:` into `name`); false
+    /// when `key` is not one.
+    fn shared_key(
+        &mut self,
+        key: &str,
+        item: &Node,
+        path: &str,
+        shared: Shared<'_>,
+        name: &mut Option<String>,
+    ) -> bool {
+        match key {
+            "driver" => *shared.driver = self.text(item, None, path),
+            "driver_opts" => *shared.options = self.pairs(item, "", path),
+            "labels" => *shared.labels = self.pairs(item, "", path),
+            "name" => *name = self.text(item, None, path).or(name.take()),
+            "external" => {
+                let (is, legacy) = self.external(item, path);
+                *shared.external = is;
+                if name.is_none() {
+                    *name = legacy;
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
     /// Top-level `networks:`.
     pub(super) fn networks(&mut self, node: &Node) {
         for (key, at, value) in self.section(node, "networks") {
             let field = format!("networks.{key}");
             let mut spec = NetworkSpec::default();
-            let (mut name, mut external) = (None, false);
+            let mut name = None;
             if let Kind::Map(entries) = &value.kind {
                 for (entry, item) in entries {
                     let path = format!("{field}.{}", entry.text);
                     match entry.text.as_str() {
-                        "driver" => spec.driver = self.text(item, None, &path),
-                        "driver_opts" => spec.options = self.pairs(item, "", &path),
-                        "labels" => spec.labels = self.pairs(item, "", &path),
+                        k if self.shared_key(k, item, &path, spec.shared(), &mut name) => {}
                         "attachable" => {
                             spec.attachable = self.flag(item, None, &path).unwrap_or(false)
                         }
                         "internal" => spec.internal = self.flag(item, None, &path).unwrap_or(false),
                         "enable_ipv6" => {
                             spec.enable_ipv6 = self.flag(item, None, &path).unwrap_or(false)
-                        }
-                        "name" => name = self.text(item, None, &path),
-                        "external" => {
-                            let (is, legacy) = self.external(item, &path);
-                            external = is;
-                            name = name.or(legacy);
                         }
                         "ipam" => self.ipam(item, &path, &mut spec),
                         k if k.starts_with("x-") => {}
@@ -152,7 +171,7 @@ impl Walk<'_> {
             } else if !matches!(value.kind, Kind::Null) {
                 self.problem(value.at, None, Some(&field), "expected a mapping");
             }
-            if external && (spec.driver.is_some() || !spec.subnets.is_empty()) {
+            if spec.external && (spec.driver.is_some() || !spec.subnets.is_empty()) {
                 self.problem(
                     at,
                     None,
@@ -160,8 +179,7 @@ impl Walk<'_> {
                     "an external network takes no driver or ipam: it is used as it is",
                 );
             }
-            spec.external = external;
-            spec.name = self.project.engine_name(key, name, external);
+            spec.name = self.project.engine_name(key, name, spec.external);
             self.project.networks.insert(key.to_string(), spec);
         }
     }
@@ -219,20 +237,12 @@ impl Walk<'_> {
         for (key, _, value) in self.section(node, "volumes") {
             let field = format!("volumes.{key}");
             let mut spec = VolumeSpec::default();
-            let (mut name, mut external) = (None, false);
+            let mut name = None;
             if let Kind::Map(entries) = &value.kind {
                 for (entry, item) in entries {
                     let path = format!("{field}.{}", entry.text);
                     match entry.text.as_str() {
-                        "driver" => spec.driver = self.text(item, None, &path),
-                        "driver_opts" => spec.options = self.pairs(item, "", &path),
-                        "labels" => spec.labels = self.pairs(item, "", &path),
-                        "name" => name = self.text(item, None, &path),
-                        "external" => {
-                            let (is, legacy) = self.external(item, &path);
-                            external = is;
-                            name = name.or(legacy);
-                        }
+                        k if self.shared_key(k, item, &path, spec.shared(), &mut name) => {}
                         k if k.starts_with("x-") => {}
                         _ => self.problem(
                             entry.at,
@@ -247,8 +257,7 @@ impl Walk<'_> {
             } else if !matches!(value.kind, Kind::Null) {
                 self.problem(value.at, None, Some(&field), "expected a mapping");
             }
-            spec.external = external;
-            spec.name = self.project.engine_name(key, name, external);
+            spec.name = self.project.engine_name(key, name, spec.external);
             self.project.volumes.insert(key.to_string(), spec);
         }
     }

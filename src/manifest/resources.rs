@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use toml_edit::{Item, TableLike, Value};
 
 use super::fields::{Field, Found, Scope, fields};
-use crate::spec::project::{NetworkSpec, Resources, Subnet, VolumeSpec};
+use crate::spec::project::{NetworkSpec, Resources, Shared, Subnet, VolumeSpec};
 use crate::spec::validate::is_valid_name;
 use crate::spec::{NetworkAttachment, UnitSpec};
 
@@ -110,6 +110,19 @@ fn read_name(
     Some(name)
 }
 
+/// Reads `entry` when it is a key networks and volumes share; false when not.
+fn shared_key(scope: &mut Scope<'_>, entry: &Field<'_>, field: &str, shared: Shared<'_>) -> bool {
+    let (item, at) = (entry.item, entry.at);
+    match entry.name {
+        "driver" => *shared.driver = scope.string(field, item, at),
+        "options" => *shared.options = scope.text_table(field, item, at, true).unwrap_or_default(),
+        "labels" => *shared.labels = scope.text_table(field, item, at, false).unwrap_or_default(),
+        "external" => *shared.external = scope.boolean(field, item, at).unwrap_or(false),
+        _ => return false,
+    }
+    true
+}
+
 fn read_network(
     scope: &mut Scope<'_>,
     index: usize,
@@ -123,20 +136,11 @@ fn read_network(
         let (item, at) = (entry.item, entry.at);
         match entry.name {
             "name" => {}
-            "driver" => spec.driver = scope.string(&field, item, at),
+            _ if shared_key(scope, &entry, &field, spec.shared()) => {}
             "ipam_driver" => spec.ipam_driver = scope.string(&field, item, at),
-            "options" => {
-                spec.options = scope.text_table(&field, item, at, true).unwrap_or_default()
-            }
-            "labels" => {
-                spec.labels = scope
-                    .text_table(&field, item, at, false)
-                    .unwrap_or_default()
-            }
             "internal" => spec.internal = scope.boolean(&field, item, at).unwrap_or(false),
             "attachable" => spec.attachable = scope.boolean(&field, item, at).unwrap_or(false),
             "enable_ipv6" => spec.enable_ipv6 = scope.boolean(&field, item, at).unwrap_or(false),
-            "external" => spec.external = scope.boolean(&field, item, at).unwrap_or(false),
             "subnets" => {
                 let entry = Field {
                     name: "subnets",
@@ -177,19 +181,9 @@ fn read_volume(
     let mut spec = VolumeSpec::new(read_name(scope, &path, table, header)?);
     for entry in fields(table, header) {
         let field = format!("{path}.{}", entry.name);
-        let (item, at) = (entry.item, entry.at);
         match entry.name {
             "name" => {}
-            "driver" => spec.driver = scope.string(&field, item, at),
-            "options" => {
-                spec.options = scope.text_table(&field, item, at, true).unwrap_or_default()
-            }
-            "labels" => {
-                spec.labels = scope
-                    .text_table(&field, item, at, false)
-                    .unwrap_or_default()
-            }
-            "external" => spec.external = scope.boolean(&field, item, at).unwrap_or(false),
+            _ if shared_key(scope, &entry, &field, spec.shared()) => {}
             name => scope.unknown(&field, name, entry.key_at, VOLUME_KEYS),
         }
     }

@@ -129,6 +129,36 @@ impl VolumeSpec {
     }
 }
 
+/// The settings networks and volumes both take, to read and write them once.
+pub(crate) struct Shared<'a> {
+    pub driver: &'a mut Option<String>,
+    pub options: &'a mut BTreeMap<String, String>,
+    pub labels: &'a mut BTreeMap<String, String>,
+    pub external: &'a mut bool,
+}
+
+impl NetworkSpec {
+    pub(crate) fn shared(&mut self) -> Shared<'_> {
+        Shared {
+            driver: &mut self.driver,
+            options: &mut self.options,
+            labels: &mut self.labels,
+            external: &mut self.external,
+        }
+    }
+}
+
+impl VolumeSpec {
+    pub(crate) fn shared(&mut self) -> Shared<'_> {
+        Shared {
+            driver: &mut self.driver,
+            options: &mut self.options,
+            labels: &mut self.labels,
+            external: &mut self.external,
+        }
+    }
+}
+
 /// How a unit joins one network.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
