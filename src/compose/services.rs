@@ -34,6 +34,10 @@ pub const CARRIED: &[&str] = &[
     "secrets",
     "configs",
     "tmpfs",
+    // Both read before the walk (`extends.rs`, `profiles.rs`), which never
+    // sees them.
+    "extends",
+    "profiles",
 ];
 
 /// Keys that change nothing about how the container runs here: a warning.
@@ -73,7 +77,6 @@ pub const NOT_YET: &[&str] = &[
     "domainname",
     "entrypoint",
     "expose",
-    "extends",
     "external_links",
     "extra_hosts",
     "gpus",
@@ -100,7 +103,6 @@ pub const NOT_YET: &[&str] = &[
     "pre_start",
     "pre_stop",
     "privileged",
-    "profiles",
     "provider",
     "pull_policy",
     "read_only",
