@@ -195,3 +195,18 @@ fn a_cycle_through_another_file_names_both_files() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn extends_in_a_later_file_applies_before_the_files_merge_as_in_compose_v2() {
+    // docker-compose 1.29 merges first, so its `web` keeps busybox:first.
+    let base = "services:\n  web:\n    image: busybox:first\n";
+    let over = "services:\n  web:\n    extends: core\n  core:\n    image: busybox:core\n";
+    let compose = parse_compose_files(
+        &[("compose.yaml", base), ("override.yaml", over)],
+        Path::new("/srv/app"),
+        &HashMap::new(),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(compose.manifest.units[0].image, "busybox:core");
+}
