@@ -9,12 +9,17 @@ pub mod context;
 pub mod convert;
 mod convert_options;
 mod env;
+mod extends;
 mod ignore;
 pub mod interpolate;
+mod load;
+mod merge;
 mod mounts;
 mod options;
+mod profiles;
 mod project;
 mod services;
+mod sources;
 pub mod words;
 pub mod yaml;
 
@@ -22,8 +27,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub use self::build::BuildSpec;
+pub use self::load::{Options, parse_compose_files, read_compose_files};
 use self::services::Walk;
 pub use self::services::{CARRIED, NOT_YET, WARNED};
+use self::sources::Sources;
 use self::yaml::{Kind, Node};
 use crate::manifest::{LoadError, Locations, Manifest, ManifestError, ManifestProblem};
 use crate::spec::graph::{self, Undeclared};
@@ -95,30 +102,11 @@ pub fn read_compose(path: &Path) -> Result<Compose, LoadError> {
 /// Reads the compose file at `path` as project `project` when given (`-p`,
 /// which beats every name the file and its environment give).
 pub fn read_compose_as(path: &Path, project: Option<&str>) -> Result<Compose, LoadError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
-        file: file.clone(),
-        error,
-    })?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| std::path::PathBuf::from("."));
-    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-    let vars = variables(&dir).map_err(|message| {
-        LoadError::Invalid(ManifestError {
-            problems: vec![ManifestProblem {
-                file: file.clone(),
-                line: 1,
-                column: 1,
-                unit: None,
-                field: None,
-                message,
-            }],
-        })
-    })?;
-    parse_compose_as(&text, &file, &dir, &vars, project).map_err(LoadError::Invalid)
+    let options = Options {
+        project: project.map(str::to_string),
+        profiles: Vec::new(),
+    };
+    read_compose_files(&[path.to_path_buf()], &options)
 }
 
 /// Reads a compose file's `text`; `file` names it in problems, `dir` is
@@ -140,24 +128,26 @@ pub fn parse_compose_as(
     vars: &HashMap<String, String>,
     project: Option<&str>,
 ) -> Result<Compose, ManifestError> {
-    let one = |line, column, field: Option<&str>, message: String| ManifestError {
-        problems: vec![ManifestProblem {
-            file: file.to_string(),
-            line,
-            column,
-            unit: None,
-            field: field.map(str::to_string),
-            message,
-        }],
+    let options = Options {
+        project: project.map(str::to_string),
+        profiles: Vec::new(),
     };
-    let root = yaml::parse(text).map_err(|e| one(e.at.0, e.at.1, None, e.message))?;
+    parse_compose_files(&[(file, text)], dir, vars, &options)
+}
+
+/// The walk over a project's tree (its files merged, `extends` applied,
+/// profiles chosen): every service a unit, every problem at its place in
+/// the file of `sources` that wrote it.
+fn walk_tree(
+    root: &Node,
+    sources: &Sources,
+    dir: &Path,
+    vars: &HashMap<String, String>,
+    project: Option<&str>,
+) -> Result<Compose, ManifestError> {
+    let file = sources.name(0);
     let Kind::Map(top) = &root.kind else {
-        return Err(one(
-            root.at.0,
-            root.at.1,
-            None,
-            "a compose file is a mapping".into(),
-        ));
+        unreachable!("Sources::parse_as reads only mappings")
     };
     let mut walk = Walk {
         file,
@@ -238,7 +228,7 @@ pub fn parse_compose_as(
         )),
     }
     build::name_images(&mut units, &mut walk.builds, &namespace);
-    let locations = Locations::from_units(walk.locations.clone());
+    let locations = Locations::from_units(walk.locations.clone()).with_files(sources.others());
     let manifest = Manifest {
         namespace,
         units,
@@ -291,14 +281,17 @@ pub fn parse_compose_as(
             .push(manifest.problem(unit, &field, found.to_string()));
     }
     if walk.problems.is_empty() {
+        let mut warnings = walk.warnings;
+        warnings.iter_mut().for_each(|w| sources.place(w));
         Ok(Compose {
             manifest,
-            warnings: walk.warnings,
+            warnings,
             builds: walk.builds,
         })
     } else {
         let mut problems = walk.problems;
         problems.sort_by_key(|p| (p.line, p.column));
+        problems.iter_mut().for_each(|p| sources.place(p));
         problems.dedup();
         Err(ManifestError { problems })
     }

@@ -34,6 +34,10 @@ pub const CARRIED: &[&str] = &[
     "secrets",
     "configs",
     "tmpfs",
+    // Both read before the walk (`extends.rs`, `profiles.rs`), which never
+    // sees them.
+    "extends",
+    "profiles",
 ];
 
 /// Keys that change nothing about how the container runs here: a warning.
@@ -61,7 +65,6 @@ pub const NOT_YET: &[&str] = &[
     "cpuset",
     "credential_spec",
     "device_cgroup_rules",
-    "extends",
     "external_links",
     "gpus",
     "ipc",
@@ -77,7 +80,6 @@ pub const NOT_YET: &[&str] = &[
     "post_start",
     "pre_start",
     "pre_stop",
-    "profiles",
     "provider",
     "runtime",
     "scale",

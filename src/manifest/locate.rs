@@ -51,6 +51,26 @@ pub(super) struct UnitSeen {
 pub struct Locations {
     units: BTreeMap<String, UnitLocations>,
     defaults: BTreeMap<String, (usize, usize)>,
+    /// The files beyond the manifest's own that positions may name (a
+    /// compose project of several files, or `extends: {file}`), by the
+    /// index that [`in_file`] put in their lines; empty for one file.
+    files: Vec<String>,
+}
+
+/// How many lines a file's positions may take before the next file's:
+/// positions are `(line, column)` pairs everywhere, so a position in the
+/// n-th file of a project carries n in its line, `n * LINES_PER_FILE`
+/// added, until [`of_file`] takes it out for the message.
+pub const LINES_PER_FILE: usize = 1 << (usize::BITS / 2);
+
+/// `at`, a position in file `index` (0 is the manifest's own file).
+pub fn in_file(index: usize, at: (usize, usize)) -> (usize, usize) {
+    (at.0 + index * LINES_PER_FILE, at.1)
+}
+
+/// The file index of `at` and its position in that file.
+pub fn of_file(at: (usize, usize)) -> (usize, (usize, usize)) {
+    (at.0 / LINES_PER_FILE, (at.0 % LINES_PER_FILE, at.1))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -88,6 +108,7 @@ impl Locations {
         Locations {
             units,
             defaults: positions(defaults),
+            files: Vec::new(),
         }
     }
 
@@ -117,7 +138,26 @@ impl Locations {
                 .map(|(name, (header, fields))| (name, UnitLocations { header, fields }))
                 .collect(),
             defaults: BTreeMap::new(),
+            files: Vec::new(),
         }
+    }
+
+    /// The same positions, whose lines may name the files beyond the
+    /// first (see [`in_file`]): `files[0]` is index 1.
+    pub fn with_files(mut self, files: Vec<String>) -> Self {
+        self.files = files;
+        self
+    }
+
+    /// The file a position names, `None` for the manifest's own, and the
+    /// position in it.
+    pub fn file_of(&self, at: (usize, usize)) -> (Option<&str>, (usize, usize)) {
+        let (index, at) = of_file(at);
+        let file = index
+            .checked_sub(1)
+            .and_then(|i| self.files.get(i))
+            .map(String::as_str);
+        (file, at)
     }
 
     /// Where `unit`'s `[[unit]]` header is.
@@ -136,12 +176,13 @@ impl Manifest {
     /// A problem of `unit`'s `field` found after reading, at the place the
     /// field was written, else at the unit's header, else at 1:1.
     pub fn problem(&self, unit: &str, field: &str, message: impl Into<String>) -> ManifestProblem {
-        let (line, column) = self
+        let at = self
             .locate(unit, field)
             .or_else(|| self.locations.header(unit))
             .unwrap_or((1, 1));
+        let (file, (line, column)) = self.locations.file_of(at);
         ManifestProblem {
-            file: self.file.clone(),
+            file: file.unwrap_or(&self.file).to_string(),
             line,
             column,
             unit: Some(unit.to_string()),

@@ -61,7 +61,7 @@ use std::path::Path;
 
 use self::fields::Found;
 use self::locate::Lines;
-pub use self::locate::Locations;
+pub use self::locate::{LINES_PER_FILE, Locations, in_file, of_file};
 use crate::spec::{Resources, UnitSpec};
 
 /// A manifest that was read without problems.

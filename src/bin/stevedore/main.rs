@@ -62,9 +62,15 @@ enum Command {
     /// level, its message; or one JSON object with --log-format json.
     Up {
         /// The manifest (TOML), or a compose file (compose.yaml, *.yml…;
-        /// without -f, the directory's compose file when there is no units.toml).
+        /// without -f, COMPOSE_FILE, else the directory's compose file and
+        /// its override when there is no units.toml). Repeat it for compose
+        /// files merged in order.
         #[arg(short = 'f', long = "file", default_value = "units.toml")]
-        file: PathBuf,
+        file: Vec<PathBuf>,
+        /// A compose profile to enable (repeatable; without it,
+        /// COMPOSE_PROFILES, comma-separated; `*` enables every profile).
+        #[arg(long = "profile", value_name = "NAME")]
+        profile: Vec<String>,
         /// Namespace to use instead of the manifest's (checked as a
         /// manifest's: letters, digits, '_', '.', '-', starting with a letter
         /// or digit, no "--").
@@ -246,19 +252,30 @@ enum Command {
     /// Print the stevedore manifest (TOML) that runs the same units as a
     /// compose file (or a manifest), to move over.
     Convert {
-        /// The compose file (or manifest); default: the directory's
-        /// compose.yaml, compose.yml, docker-compose.yaml or
-        /// docker-compose.yml.
+        /// The compose file (or manifest); default: COMPOSE_FILE, else the
+        /// directory's compose.yaml, compose.yml, docker-compose.yaml or
+        /// docker-compose.yml and its override. Repeat it for compose files
+        /// merged in order.
         #[arg(short = 'f', long = "file", default_value = "units.toml")]
-        file: PathBuf,
+        file: Vec<PathBuf>,
+        /// A compose profile to enable (repeatable; without it,
+        /// COMPOSE_PROFILES).
+        #[arg(long = "profile", value_name = "NAME")]
+        profile: Vec<String>,
     },
     /// Check a manifest or compose file; exit 0 when it is valid, 2 when it
     /// is not.
     Validate {
         /// The manifest (TOML), or a compose file (compose.yaml, *.yml…;
-        /// without -f, the directory's compose file when there is no units.toml).
+        /// without -f, COMPOSE_FILE, else the directory's compose file and
+        /// its override when there is no units.toml). Repeat it for compose
+        /// files merged in order.
         #[arg(short = 'f', long = "file", default_value = "units.toml")]
-        file: PathBuf,
+        file: Vec<PathBuf>,
+        /// A compose profile to enable (repeatable; without it,
+        /// COMPOSE_PROFILES).
+        #[arg(long = "profile", value_name = "NAME")]
+        profile: Vec<String>,
     },
     /// Run `up` as a system service.
     Service {
@@ -279,9 +296,13 @@ struct Place {
         conflicts_with = "file"
     )]
     namespace: Option<String>,
-    /// Read the namespace from this manifest or compose file (not with -n).
+    /// Read the namespace from this manifest or compose file (not with -n;
+    /// repeatable, as for up).
     #[arg(short = 'f', long = "file")]
-    file: Option<PathBuf>,
+    file: Vec<PathBuf>,
+    /// A compose profile, as for up (the files are read with it).
+    #[arg(long = "profile", value_name = "NAME")]
+    profile: Vec<String>,
     /// The running `up`'s control socket, instead of the namespace's.
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
@@ -290,7 +311,8 @@ struct Place {
 impl Place {
     /// The namespace, checked, and the socket path of its `up`.
     fn resolve(self) -> Result<(String, PathBuf), Failure> {
-        let namespace = args::namespace_of(self.namespace, self.file.as_deref())?;
+        let files = args::Files::new(self.file, self.profile);
+        let namespace = args::namespace_of(self.namespace, &files)?;
         let socket = socket::path_of(self.socket, &namespace);
         Ok((namespace, socket))
     }
@@ -328,9 +350,9 @@ impl Target {
             return Ok(client::Client::over_tcp(address, token.trim().to_string()));
         }
         let place = self.place;
-        let (namespace, path) = match (&place.socket, &place.namespace, &place.file) {
+        let (namespace, path) = match (&place.socket, &place.namespace, place.file.is_empty()) {
             // A socket given outright needs no namespace.
-            (Some(socket), None, None) => (String::from("(--socket)"), socket.clone()),
+            (Some(socket), None, true) => (String::from("(--socket)"), socket.clone()),
             _ => place.resolve()?,
         };
         client::Client::require(&path, &namespace)
@@ -462,24 +484,30 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
     // Every value is checked before the engine is contacted.
     let address = || Address::parse(cli.host.as_deref(), host_from_env);
     match cli.command {
-        Command::Convert { file } => {
-            let project = args::load_project(&file)?;
+        Command::Convert { file, profile } => {
+            let project = args::load_project(&args::Files::new(file, profile))?;
             output::stdout(&stevedore::compose::convert::to_toml_with_builds(
                 &project.manifest,
                 &project.builds,
             ));
             Ok(())
         }
-        Command::Validate { file } => {
-            let project = args::load_project(&file)?;
+        Command::Validate { file, profile } => {
+            let files = args::Files::new(file, profile);
+            let project = args::load_project(&files)?;
             let manifest = &project.manifest;
+            // `-f a.yaml -f b.yaml` is valid as a whole.
+            let name = match files.resolve()?.as_slice() {
+                [_] | [] => manifest.file.clone(),
+                several => args::label(several),
+            };
             let builds = match project.builds.len() {
                 0 => String::new(),
                 n => format!(", {n} image(s) to build"),
             };
             output::stdout(&format!(
                 "{}: valid, namespace {}, {} unit(s){builds}\n",
-                manifest.file,
+                name,
                 manifest.namespace,
                 manifest.units.len()
             ));
@@ -533,7 +561,8 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
                     ))
                 })?),
             };
-            let namespace = args::namespace_of(namespace, file.as_deref())?;
+            let files = args::Files::new(file.into_iter().collect(), Vec::new());
+            let namespace = args::namespace_of(namespace, &files)?;
             let socket = socket::path_of(socket, &namespace);
             let options = stevedore::engine::LogOptions {
                 tail,
@@ -566,6 +595,7 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
         }
         Command::Up {
             file,
+            profile,
             namespace,
             on_exit,
             remove_orphans,
@@ -584,10 +614,11 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
             if let Some(namespace) = &namespace {
                 args::check_namespace(namespace)?;
             }
+            let files = args::Files::new(file, profile);
             if detach {
                 // Checked here, so that a bad manifest is this command's
                 // error, not a line in the background's log.
-                let manifest = args::load(&file)?;
+                let manifest = args::load(&files)?;
                 let namespace = namespace.unwrap_or(manifest.namespace);
                 let socket = socket::path_of(socket, &namespace);
                 let options = detach::Detach {
@@ -598,7 +629,7 @@ async fn run(cli: Cli, host_from_env: bool) -> Result<(), Failure> {
                 return detach::run(options, &socket, &namespace).await;
             }
             let options = up::Options {
-                file,
+                files,
                 namespace,
                 on_exit,
                 remove_orphans,

@@ -18,7 +18,10 @@ const STOP_MARGIN: Duration = Duration::from_secs(30);
 
 /// Prints the unit for the manifest at `file`.
 pub fn print(file: &Path, on_exit: OnExit) -> Result<(), Failure> {
-    let manifest = args::load(file)?;
+    let manifest = args::load(&crate::args::Files::new(
+        vec![file.to_path_buf()],
+        Vec::new(),
+    ))?;
     let file = std::fs::canonicalize(file)
         .map_err(|error| Failure::input(format!("cannot read {}: {error}", file.display())))?;
     let binary = std::env::current_exe().map_err(Failure::runtime)?;

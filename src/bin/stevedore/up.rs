@@ -28,7 +28,8 @@ use crate::{Failure, OnExit, api, args, build, engine, socket};
 
 /// The options of `up`.
 pub struct Options {
-    pub file: PathBuf,
+    /// The files read (and read again on SIGHUP), with the profiles.
+    pub files: args::Files,
     pub namespace: Option<String>,
     pub on_exit: OnExit,
     pub remove_orphans: bool,
@@ -46,7 +47,7 @@ pub struct Options {
 /// The manifest, and the images a compose file's services build.
 fn load(options: &Options) -> Result<(Manifest, Vec<BuildSpec>), Failure> {
     let project =
-        args::load_project_with(&options.file, options.namespace.as_deref(), |warning| {
+        args::load_project_with(&options.files, options.namespace.as_deref(), |warning| {
             Line::warn(warning.to_string()).emit();
         })?;
     Ok((project.manifest, project.builds))
@@ -299,7 +300,7 @@ async fn reload(
         )));
     }
     prepare(supervisor, &mut reloaded, &builds, false).await?;
-    let file = options.file.display().to_string();
+    let file = args::label(&options.files.resolve()?);
     Line::info(format!("reloading {file}"))
         .with("file", file)
         .emit();
