@@ -160,13 +160,6 @@ pub fn load(files: &Files) -> Result<Manifest, Failure> {
     })
 }
 
-/// [`load_project_with`], warnings on stderr for a person.
-pub fn load_project(files: &Files) -> Result<Compose, Failure> {
-    load_project_with(files, None, |warning| {
-        eprintln!("stevedore: warning: {warning}")
-    })
-}
-
 /// The namespace from `-n`, else from the files given with `-f`, else
 /// from `units.toml` in the current directory (or the compose files found
 /// as without `-f`).
