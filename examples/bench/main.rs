@@ -6,7 +6,8 @@
 //! (restarts the machine's dockerd), unhealthy (unhealthy → running again,
 //! against an events client and an autoheal-style poller), ordered-bringup
 //! (50 units in 10 dependency chains of depth 5, against docker-compose),
-//! api (listing 200 units at 1,000 req/s beside the engine's list and
+//! compose (one 20-service compose file up and down -v, against
+//! docker-compose), api (listing 200 units at 1,000 req/s beside the engine's list and
 //! supervisord's XML-RPC, and wrk's saturation throughput), all. Only `all` rewrites BENCHMARKS.md; one scenario prints its rows.
 //! Options: --runs N (5), --restarts N (20), --engine-restarts N (8), --idle-seconds N (60),
 //! --units N (50, engine-restart), --rounds N (20, unhealthy: per contender).
@@ -16,6 +17,7 @@
 mod adoption;
 mod api;
 mod bringup;
+mod compose;
 mod engine_restart;
 mod heap;
 mod http_load;
@@ -83,11 +85,12 @@ async fn main() {
         "engine-restart",
         "unhealthy",
         "ordered-bringup",
+        "compose",
         "api",
     ];
     if !known.contains(&scenario.as_str()) {
         eprintln!(
-            "usage: bench [all|bringup|restart|adoption|scale|engine-restart|unhealthy|ordered-bringup|api] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N] [--units N] [--rounds N]"
+            "usage: bench [all|bringup|restart|adoption|scale|engine-restart|unhealthy|ordered-bringup|compose|api] [--runs N] [--restarts N] [--engine-restarts N] [--idle-seconds N] [--units N] [--rounds N]"
         );
         std::process::exit(2);
     }
@@ -123,6 +126,10 @@ async fn main() {
     if wants("ordered-bringup") {
         eprintln!("bench: ordered bring-up…");
         ordered_bringup::run(runs, &mut rows).await;
+    }
+    if wants("compose") {
+        eprintln!("bench: compose project up and down…");
+        compose::run(runs, &mut rows).await;
     }
     if wants("api") {
         eprintln!("bench: api under load…");

@@ -37,6 +37,14 @@ impl Row {
         }
     }
 
+    /// The nearest-rank 90th percentile, in the row's unit.
+    pub fn p90(&self) -> f64 {
+        let mut sorted = self.samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        let rank = (sorted.len() * 9).div_ceil(10);
+        rank.checked_sub(1).map_or(f64::NAN, |i| sorted[i])
+    }
+
     fn range(&self) -> (f64, f64) {
         let min = self.samples.iter().copied().fold(f64::INFINITY, f64::min);
         let max = self

@@ -271,14 +271,6 @@ async fn autoheal(client: Docker, polls: PollClock) {
     }
 }
 
-/// The nearest-rank 90th percentile, in the row's unit.
-fn p90(row: &Row) -> f64 {
-    let mut sorted = row.samples.clone();
-    sorted.sort_by(f64::total_cmp);
-    let rank = (sorted.len() * 9).div_ceil(10);
-    rank.checked_sub(1).map_or(f64::NAN, |i| sorted[i])
-}
-
 pub async fn run(rounds: usize, runs: usize, rows: &mut Vec<Row>) {
     let scenario = "unhealthy → running again: engine's unhealthy → next start";
     let client = Docker::connect_with_local_defaults()
@@ -327,15 +319,15 @@ pub async fn run(rounds: usize, runs: usize, rows: &mut Vec<Row>) {
     let ratio = |a: f64, b: f64| format!("{:.2}×", a / b);
     ours.note = format!(
         "p90 {:.0} ms ({} the raw client's); stop (1 s grace, exits on TERM) + start; target median ≤ 1.05× raw",
-        p90(ours),
-        ratio(p90(ours), p90(raw))
+        ours.p90(),
+        ratio(ours.p90(), raw.p90())
     );
-    raw.note = format!("p90 {:.0} ms; the floor for a client", p90(raw));
+    raw.note = format!("p90 {:.0} ms; the floor for a client", raw.p90());
     polled.note = format!(
         "p90 {:.0} ms; stevedore's median {:.2} s below, p90 {:.2} s below (target ≥ 2 s); failures spread evenly over its 5 s poll cycle",
-        p90(polled),
+        polled.p90(),
         (polled.median() - ours.median()) / 1000.0,
-        (p90(polled) - p90(ours)) / 1000.0
+        (polled.p90() - ours.p90()) / 1000.0
     );
     rows.extend(contenders);
 }

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::Addr;
-use stevedore::engine::{ContainerSnapshot, ResourceKind};
+use futures::future::join_all;
+use stevedore::engine::{ContainerSnapshot, EngineState, ResourceKind};
 use stevedore::gateway::{Gateway, RemoveContainer, RemoveResources, StopContainer};
 use stevedore::labels;
 use stevedore::record::{Lease, state_container};
@@ -56,9 +57,15 @@ pub async fn run(
         .await
         .map_err(Failure::runtime)?;
     let listed = engine::containers(&gateway, namespace).await?;
+    // Only stops have an order: a container that no longer runs (all of
+    // them once a running `up` has stopped its units) is removed at once,
+    // not after its dependents' removals.
+    let (running, stopped): (Vec<&ContainerSnapshot>, Vec<&ContainerSnapshot>) = listed
+        .iter()
+        .partition(|container| needs_stop(&container.state));
     // Dependents stop first, as their specs (in the labels) declare; the
     // graph is over container names.
-    let graph: HashMap<String, Dependencies> = listed
+    let graph: HashMap<String, Dependencies> = running
         .iter()
         .map(|container| {
             let depends_on = labels::stored_spec(&container.labels)
@@ -88,7 +95,10 @@ pub async fn run(
             }
         }
     };
-    stop_in_order(order, stop_one).await;
+    let removals = stopped
+        .iter()
+        .map(|container| stop_one(container.name.clone()));
+    futures::join!(stop_in_order(order, &stop_one), join_all(removals));
     let failures: Vec<String> = std::mem::take(&mut *failures.lock().unwrap());
     let record = RemoveContainer {
         id: state_container(namespace),
@@ -145,21 +155,34 @@ async fn remove_resources(
     }
 }
 
-/// Stops one container with its unit's grace period, then removes it.
+/// Whether a container still has to be stopped (with its grace period, in
+/// order) before it is removed; a state we do not know is taken as running.
+fn needs_stop(state: &EngineState) -> bool {
+    !matches!(
+        state,
+        EngineState::Created | EngineState::Exited | EngineState::Dead
+    )
+}
+
+/// Stops one container with its unit's grace period (unless it was listed
+/// as not running: that stop would only cost a call), then removes it.
 async fn remove(gateway: Addr<Gateway>, container: ContainerSnapshot) -> Result<(), String> {
     let grace = labels::stored_spec(&container.labels)
         .map(|spec| spec.stop_timeout)
         .unwrap_or(Duration::from_secs(10));
     let (id, name) = (container.id, container.name);
-    let stopped = gateway
-        .send(StopContainer {
-            id: id.clone(),
-            grace,
-        })
-        .await;
-    if let Ok(Err(error)) = stopped {
-        eprintln!("stevedore: stopping {name}: {error}; removing it by force");
+    if needs_stop(&container.state) {
+        let stopped = gateway
+            .send(StopContainer {
+                id: id.clone(),
+                grace,
+            })
+            .await;
+        if let Ok(Err(error)) = stopped {
+            eprintln!("stevedore: stopping {name}: {error}; removing it by force");
+        }
     }
+    // By force: one started since the list is killed, not left running.
     let removed = gateway.send(RemoveContainer { id, force: true }).await;
     match removed {
         Ok(Ok(())) => {
@@ -168,5 +191,20 @@ async fn remove(gateway: Addr<Gateway>, container: ContainerSnapshot) -> Result<
         }
         Ok(Err(error)) => Err(format!("{name}: {error}")),
         Err(error) => Err(format!("{name}: {error}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_may_still_run_is_stopped_first_and_in_order() {
+        for state in ["running", "paused", "restarting", "removing", "stopping"] {
+            assert!(needs_stop(&EngineState::parse(state)), "{state}");
+        }
+        for state in ["created", "exited", "dead"] {
+            assert!(!needs_stop(&EngineState::parse(state)), "{state}");
+        }
     }
 }
