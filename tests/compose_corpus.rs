@@ -107,15 +107,39 @@ fn every_bad_file_of_the_corpus_is_refused_where_its_first_line_says() {
             .and_then(|l| l.strip_prefix("# expect: "))
             .unwrap_or_else(|| panic!("{}: the first line is # expect: …", file.display()));
         let shown = file.display().to_string();
-        let output = run(&["validate", "-f", &shown]);
-        let stderr = text(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{shown}: {stderr}");
         let name = file.file_name().unwrap().to_string_lossy();
-        assert!(
-            stderr
-                .lines()
-                .any(|l| l.contains(&format!("{name}:")) && l.contains(expected)),
-            "{shown}: expected {expected:?} in\n{stderr}"
+        // `up` refuses it the same way, before it asks the engine anything.
+        for command in ["validate", "up"] {
+            let output = run(&[command, "-p", PROJECT, "-f", &shown]);
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{command} {shown}: {stderr}");
+            assert!(
+                stderr
+                    .lines()
+                    .any(|l| l.contains(&format!("{name}:")) && l.contains(expected)),
+                "{command} {shown}: expected {expected:?} in\n{stderr}"
+            );
+        }
+    }
+    if have("docker") {
+        let filter = format!("label=io.stevedore.namespace={PROJECT}");
+        assert_eq!(
+            common::docker(&["ps", "-aq", "--filter", &filter]),
+            "",
+            "no container"
+        );
+        assert_eq!(
+            common::docker(&["network", "ls", "-q", "--filter", &filter]),
+            "",
+            "no network"
+        );
+        assert_eq!(
+            common::docker(&["volume", "ls", "-q", "--filter", &filter]),
+            "",
+            "no volume"
         );
     }
 }
+
+/// The project every bad file is tried as.
+const PROJECT: &str = "t-corpus-bad";

@@ -4,6 +4,7 @@
 //! `NOTIFY_SOCKET`.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sd_notify::NotifyState;
@@ -24,10 +25,14 @@ impl Notifier {
     }
 
     fn send(&self, states: &[NotifyState]) {
+        // Once: a socket that is gone (`up -d` removes its own once the
+        // background `up` is ready) would otherwise warn at every change.
+        static WARNED: AtomicBool = AtomicBool::new(false);
         if self.enabled
             && let Err(error) = sd_notify::notify(states)
+            && !WARNED.swap(true, Ordering::Relaxed)
         {
-            tracing::warn!(%error, "could not notify the service manager");
+            tracing::warn!(%error, "could not notify the service manager (further failures are not reported)");
         }
     }
 
