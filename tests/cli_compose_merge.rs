@@ -474,3 +474,49 @@ services:
         assert_eq!(ours, theirs, "{}", unit.name);
     }
 }
+
+#[actix::test]
+async fn up_runs_the_merged_project_and_down_takes_it_down() {
+    if common::engine().await.is_none() {
+        return;
+    }
+    let _cleanup = common::Cleanup::new("t-merge-up");
+    let image = common::IMAGE;
+    let dir = project(
+        "t-merge-up",
+        &[
+            (
+                "compose.yaml",
+                &format!(
+                    "services:\n  web:\n    image: {image}\n    command: [\"sleep\", \"600\"]\n    stop_grace_period: 1s\n  tool:\n    image: {image}\n    command: [\"sleep\", \"600\"]\n    profiles: [tools]\n    stop_grace_period: 1s\n"
+                ),
+            ),
+            (
+                "prod.yaml",
+                "services:\n  web:\n    command: [\"sleep\", \"900\"]\n    environment: { STAGE: prod }\n",
+            ),
+        ],
+    );
+    let (first, second) = (dir.join("compose.yaml"), dir.join("prod.yaml"));
+    let second = second.display().to_string();
+    let mut up = common::cli::Up::start(&first, &["-f", &second, "--profile", "tools"]);
+    up.wait_running(&["web", "tool"]);
+    let inspect = |format: &str| common::inspect("t-merge-up--web", format);
+    assert_eq!(
+        inspect("{{json .Config.Cmd}}"),
+        "[\"sleep\",\"900\"]",
+        "the later file wins"
+    );
+    assert!(inspect("{{json .Config.Env}}").contains("STAGE=prod"));
+    up.signal("TERM");
+    assert_eq!(up.wait_exit(), 0);
+    let first = first.display().to_string();
+    let down = run(&["down", "-f", &first, "-f", &second]);
+    assert_eq!(down.status.code(), Some(0), "{}", text(&down.stderr));
+    let filter = "label=io.stevedore.namespace=t-merge-up";
+    assert_eq!(common::docker(&["ps", "-aq", "--filter", filter]), "");
+    assert_eq!(
+        common::docker(&["network", "ls", "-q", "--filter", filter]),
+        ""
+    );
+}
