@@ -59,6 +59,18 @@ services:
     pids_limit: 64
     platform: {arch}
     container_name: my-app
+    ipc: shareable
+    stop_grace_period: 1s
+  helper:
+    image: {IMAGE}
+    command: ["sleep", "600"]
+    ipc: "service:app"
+    pid: "service:app"
+    links: ["app:main"]
+    cpuset: "0"
+    cpu_quota: 50000
+    cpu_period: 100000
+    oom_score_adj: 100
     stop_grace_period: 1s
 "#
         ),
@@ -111,6 +123,23 @@ services:
         aliases.contains("\"my-app\"") && aliases.contains("\"app\""),
         "{aliases}"
     );
+    up.wait_running(&["helper"]);
+    let helper = |format: &str| inspect("t-options--helper", format);
+    // The engine keeps the container's id, not its name.
+    let app = format!("container:{}", inspect(container, "{{.Id}}"));
+    assert_eq!(helper("{{.HostConfig.IpcMode}}"), app);
+    assert_eq!(helper("{{.HostConfig.PidMode}}"), app);
+    assert_eq!(helper("{{.HostConfig.CpusetCpus}}"), "0");
+    assert_eq!(
+        helper("{{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}}"),
+        "50000 100000"
+    );
+    assert_eq!(helper("{{.HostConfig.OomScoreAdj}}"), "100");
+    let links = helper("{{json (index .NetworkSettings.Networks \"t-options_default\").Links}}");
+    assert!(links.contains("t-options--app:main"), "{links}");
+    // The same processes: helper sees app's init as its PID 1.
+    let pid1 = docker(&["exec", "t-options--helper", "cat", "/proc/1/cmdline"]);
+    assert!(pid1.contains("init"), "{pid1}");
     // The command runs as the user, in the directory, under init.
     let whoami = docker(&[
         "exec",

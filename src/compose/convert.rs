@@ -61,6 +61,9 @@ fn unit_table(spec: &UnitSpec) -> Table {
     if let Some(shares) = spec.cpu_shares {
         unit["cpu_shares"] = value(i64::try_from(shares).unwrap_or(i64::MAX));
     }
+    if let Some(swappiness) = spec.swappiness {
+        unit["swappiness"] = value(swappiness);
+    }
     if !spec.labels.is_empty() {
         unit["labels"] = Item::Value(text_table(&spec.labels));
     }

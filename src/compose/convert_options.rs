@@ -39,6 +39,13 @@ pub(super) fn write(options: &ContainerOptions, unit: &mut Table) {
         ("domainname", options.domainname.clone()),
         ("network_mode", options.network_mode.clone()),
         ("platform", options.platform.clone()),
+        ("ipc", options.ipc.clone()),
+        ("pid", options.pid.clone()),
+        ("userns_mode", options.userns_mode.clone()),
+        ("uts", options.uts.clone()),
+        ("cgroup_parent", options.cgroup_parent.clone()),
+        ("cpuset", options.cpuset.clone()),
+        ("runtime", options.runtime.clone()),
     ];
     for (key, text) in texts {
         if let Some(text) = text {
@@ -54,6 +61,7 @@ pub(super) fn write(options: &ContainerOptions, unit: &mut Table) {
     for (key, on) in [
         ("privileged", options.privileged),
         ("read_only", options.read_only),
+        ("oom_kill_disable", options.oom_kill_disable),
     ] {
         if on {
             unit[key] = value(true);
@@ -70,6 +78,8 @@ pub(super) fn write(options: &ContainerOptions, unit: &mut Table) {
         ("extra_hosts", &options.extra_hosts),
         ("expose", &options.expose),
         ("group_add", &options.group_add),
+        ("device_cgroup_rules", &options.device_cgroup_rules),
+        ("links", &options.links),
     ];
     for (key, list) in lists {
         if !list.is_empty() {
@@ -108,8 +118,21 @@ pub(super) fn write(options: &ContainerOptions, unit: &mut Table) {
     if let Some(swap) = options.memory_swap {
         unit["memory_swap"] = value(swap);
     }
-    if let Some(limit) = options.pids_limit {
-        unit["pids_limit"] = value(limit);
+    let numbers = [
+        ("pids_limit", options.pids_limit),
+        ("oom_score_adj", options.oom_score_adj),
+        ("cpu_quota", options.cpu_quota),
+        ("cpu_period", options.cpu_period),
+        ("cpu_rt_runtime", options.cpu_rt_runtime),
+        ("cpu_rt_period", options.cpu_rt_period),
+    ];
+    for (key, number) in numbers {
+        if let Some(number) = number {
+            unit[key] = value(number);
+        }
+    }
+    if !options.storage_opt.is_empty() {
+        unit["storage_opt"] = Item::Value(text_table(&options.storage_opt));
     }
     if let Some(cpus) = options.cpus {
         unit["cpus"] = value(cpus);

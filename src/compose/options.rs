@@ -35,7 +35,26 @@ impl Walk<'_> {
         // Keys that reach beyond the options are read first.
         match field {
             "network_mode" => {
-                self.network_mode(node, unit, spec);
+                spec.options.network_mode = self.namespace_mode(node, unit, field, spec);
+                return true;
+            }
+            "ipc" => {
+                spec.options.ipc = self.namespace_mode(node, unit, field, spec);
+                return true;
+            }
+            "pid" => {
+                spec.options.pid = self.namespace_mode(node, unit, field, spec);
+                return true;
+            }
+            "links" => {
+                self.links(node, unit, spec);
+                return true;
+            }
+            "mem_swappiness" => {
+                spec.swappiness = self.parsed(node, unit, field, |t| {
+                    t.parse::<i64>()
+                        .map_err(|_| format!("{t:?} is not a swappiness (0-100)"))
+                });
                 return true;
             }
             "deploy" => {
@@ -111,18 +130,39 @@ impl Walk<'_> {
                     }
                 }
             }
+            "userns_mode" => options.userns_mode = self.text(node, Some(unit), field),
+            "uts" => options.uts = self.text(node, Some(unit), field),
+            "cgroup_parent" => options.cgroup_parent = self.text(node, Some(unit), field),
+            "cpuset" => options.cpuset = self.text(node, Some(unit), field),
+            "runtime" => options.runtime = self.text(node, Some(unit), field),
+            "oom_kill_disable" => {
+                options.oom_kill_disable = self.flag(node, Some(unit), field).unwrap_or(false)
+            }
+            "oom_score_adj" => options.oom_score_adj = self.parsed(node, unit, field, integer),
+            "cpu_quota" => options.cpu_quota = self.parsed(node, unit, field, microseconds),
+            "cpu_period" => options.cpu_period = self.parsed(node, unit, field, microseconds),
+            "cpu_rt_runtime" => {
+                options.cpu_rt_runtime = self.parsed(node, unit, field, microseconds)
+            }
+            "cpu_rt_period" => options.cpu_rt_period = self.parsed(node, unit, field, microseconds),
+            "storage_opt" => options.storage_opt = self.pairs(node, unit, field),
+            "device_cgroup_rules" => options.device_cgroup_rules = self.strings(node, unit, field),
             _ => return false,
         }
         true
     }
 
-    /// `network_mode`; `service:NAME` is that service's container, which
-    /// then starts first.
-    fn network_mode(&mut self, node: &Node, unit: &str, spec: &mut UnitSpec) {
-        let Some(mode) = self.text(node, Some(unit), "network_mode") else {
-            return;
-        };
-        spec.options.network_mode = Some(match mode.strip_prefix("service:") {
+    /// A namespace mode (`network_mode`, `ipc`, `pid`): `service:NAME` is
+    /// that service's container, which then starts first.
+    fn namespace_mode(
+        &mut self,
+        node: &Node,
+        unit: &str,
+        field: &str,
+        spec: &mut UnitSpec,
+    ) -> Option<String> {
+        let mode = self.text(node, Some(unit), field)?;
+        Some(match mode.strip_prefix("service:") {
             Some(other) => {
                 spec.depends_on
                     .entry(other.to_string())
@@ -131,7 +171,20 @@ impl Walk<'_> {
                 format!("container:{container}")
             }
             None => mode,
-        });
+        })
+    }
+
+    /// `links`: `SERVICE[:ALIAS]`, that service's container under the
+    /// alias (its name by default), which then starts first.
+    fn links(&mut self, node: &Node, unit: &str, spec: &mut UnitSpec) {
+        for link in self.strings(node, unit, "links") {
+            let (other, alias) = link.split_once(':').unwrap_or((&link, &link));
+            spec.depends_on
+                .entry(other.to_string())
+                .or_insert_with(|| Dependency::new(Condition::Started));
+            let container = crate::labels::container_name(&self.project.name, other);
+            spec.options.links.push(format!("{container}:{alias}"));
+        }
     }
 
     fn devices(&mut self, node: &Node, unit: &str) -> Vec<String> {
@@ -346,6 +399,22 @@ impl Walk<'_> {
                 spec.intensity.max_restarts = attempts;
             }
         }
+    }
+}
+
+/// A whole number.
+fn integer(text: &str) -> Result<i64, String> {
+    text.parse()
+        .map_err(|_| format!("{text:?} is not a whole number"))
+}
+
+/// Microseconds, as a number or a duration (`"400ms"`), as compose takes them.
+fn microseconds(text: &str) -> Result<i64, String> {
+    match text.parse::<i64>() {
+        Ok(number) => Ok(number),
+        Err(_) => parse_duration(text)
+            .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+            .map_err(|_| format!("{text:?} is neither microseconds nor a duration")),
     }
 }
 

@@ -94,10 +94,11 @@ fn the_project_name_is_the_files_name_else_the_directorys_normalised() {
 
 #[test]
 fn keys_not_carried_out_are_refused_by_name_at_their_position() {
-    let found = problems("services:\n  web:\n    image: busybox\n    ipc: host\n    bogus: 1\n");
+    let found =
+        problems("services:\n  web:\n    image: busybox\n    volumes_from: [db]\n    bogus: 1\n");
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(
-        found[0].starts_with("compose.yaml:4:5: unit \"web\": ipc: is not carried out"),
+        found[0].starts_with("compose.yaml:4:5: unit \"web\": volumes_from: is not carried out"),
         "{found:?}"
     );
     assert!(

@@ -20,6 +20,8 @@ fn read(text: &str) -> Result<Compose, Vec<String>> {
 
 const EVERY_OPTION: &str = r#"
 services:
+  db: { image: busybox }
+  cache: { image: busybox }
   web:
     image: busybox
     entrypoint: /bin/sh -c
@@ -53,6 +55,20 @@ services:
     platform: linux/amd64
     pull_policy: always
     container_name: shop-web
+    ipc: shareable
+    pid: "service:db"
+    userns_mode: host
+    cgroup_parent: /stevedore
+    oom_score_adj: 100
+    oom_kill_disable: true
+    cpuset: "0-1"
+    cpu_quota: 50000
+    cpu_period: 100ms
+    runtime: runc
+    storage_opt: { size: 1G }
+    mem_swappiness: 10
+    device_cgroup_rules: ["c 1:3 mr"]
+    links: ["db:database", "cache"]
     deploy:
       resources: { limits: { memory: 128m } }
       restart_policy: { condition: on-failure, max_attempts: 3, delay: 2s, window: 60s }
@@ -61,7 +77,7 @@ services:
 #[test]
 fn every_option_key_is_carried_into_the_unit() {
     let compose = read(EVERY_OPTION).unwrap();
-    let web = &compose.manifest.units[0];
+    let web = &compose.manifest.units[2];
     let options = &web.options;
     assert_eq!(options.entrypoint.as_deref().unwrap(), ["/bin/sh", "-c"]);
     assert_eq!(options.user.as_deref(), Some("1000:1000"));
@@ -93,6 +109,21 @@ fn every_option_key_is_carried_into_the_unit() {
     assert_eq!(options.memory_swap, Some(-1));
     assert_eq!(options.pids_limit, Some(100));
     assert_eq!(options.pull_policy, crate::spec::PullPolicy::Always);
+    assert_eq!(options.ipc.as_deref(), Some("shareable"));
+    assert_eq!(options.pid.as_deref(), Some("container:shop--db"));
+    assert_eq!(options.oom_score_adj, Some(100));
+    assert!(options.oom_kill_disable);
+    assert_eq!(options.cpu_period, Some(100_000), "100ms in microseconds");
+    assert_eq!(options.storage_opt["size"], "1G");
+    assert_eq!(web.swappiness, Some(10));
+    assert_eq!(options.links, ["shop--db:database", "shop--cache:cache"]);
+    for other in ["db", "cache"] {
+        assert_eq!(
+            web.depends_on[other].condition,
+            Condition::Started,
+            "{other} starts first"
+        );
+    }
     assert_eq!(web.memory, Some(128 << 20));
     assert_eq!(
         web.restart,

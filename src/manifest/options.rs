@@ -37,6 +37,22 @@ pub(super) const OPTION_KEYS: &[&str] = &[
     "group_add",
     "platform",
     "pull_policy",
+    "ipc",
+    "pid",
+    "userns_mode",
+    "uts",
+    "cgroup_parent",
+    "oom_score_adj",
+    "oom_kill_disable",
+    "cpuset",
+    "cpu_quota",
+    "cpu_period",
+    "cpu_rt_runtime",
+    "cpu_rt_period",
+    "runtime",
+    "storage_opt",
+    "device_cgroup_rules",
+    "links",
 ];
 
 const ULIMIT_KEYS: &[&str] = &["soft", "hard"];
@@ -94,6 +110,26 @@ impl Scope<'_> {
             }
             "pids_limit" => options.pids_limit = self.integer(name, item, at),
             "cpus" => options.cpus = self.number(name, item, at),
+            "ipc" => options.ipc = self.string(name, item, at),
+            "pid" => options.pid = self.string(name, item, at),
+            "userns_mode" => options.userns_mode = self.string(name, item, at),
+            "uts" => options.uts = self.string(name, item, at),
+            "cgroup_parent" => options.cgroup_parent = self.string(name, item, at),
+            "cpuset" => options.cpuset = self.string(name, item, at),
+            "runtime" => options.runtime = self.string(name, item, at),
+            "oom_score_adj" => options.oom_score_adj = self.integer(name, item, at),
+            "oom_kill_disable" => {
+                options.oom_kill_disable = self.boolean(name, item, at).unwrap_or(false)
+            }
+            "cpu_quota" => options.cpu_quota = self.integer(name, item, at),
+            "cpu_period" => options.cpu_period = self.integer(name, item, at),
+            "cpu_rt_runtime" => options.cpu_rt_runtime = self.integer(name, item, at),
+            "cpu_rt_period" => options.cpu_rt_period = self.integer(name, item, at),
+            "storage_opt" => {
+                options.storage_opt = self.text_table(name, item, at, true).unwrap_or_default()
+            }
+            "device_cgroup_rules" => options.device_cgroup_rules = self.strings(name, item, at),
+            "links" => options.links = self.strings(name, item, at),
             "ulimits" => self.ulimits(item, at, options),
             "logging" => self.logging(item, at, options),
             _ => return false,

@@ -104,6 +104,54 @@ pub struct ContainerOptions {
     /// When the image is pulled.
     #[serde(default, skip_serializing_if = "PullPolicy::is_missing")]
     pub pull_policy: PullPolicy,
+    /// IPC namespace: `private`, `shareable`, `host`, `none` or `container:NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipc: Option<String>,
+    /// PID namespace: `host` or `container:NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<String>,
+    /// User namespace mode (`host`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userns_mode: Option<String>,
+    /// UTS namespace (`host`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uts: Option<String>,
+    /// Parent cgroup of the container's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_parent: Option<String>,
+    /// OOM killer preference, -1000 to 1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_score_adj: Option<i64>,
+    /// Keeps the OOM killer away from the container.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub oom_kill_disable: bool,
+    /// CPUs it may run on (`0-3,5`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    /// CFS quota in microseconds per period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_quota: Option<i64>,
+    /// CFS period in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_period: Option<i64>,
+    /// Real-time runtime in microseconds per period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_runtime: Option<i64>,
+    /// Real-time period in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_period: Option<i64>,
+    /// OCI runtime (`runc`, `runsc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    /// Storage driver options (`size = "20G"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage_opt: BTreeMap<String, String>,
+    /// Device cgroup rules (`c 1:3 mr`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_cgroup_rules: Vec<String>,
+    /// Legacy links on the unit's networks, as `CONTAINER:ALIAS`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
 }
 
 /// When a unit's image is pulled, in compose's words.
@@ -152,6 +200,16 @@ impl ContainerOptions {
     /// Whether every option is left to the engine.
     pub fn is_default(&self) -> bool {
         *self == ContainerOptions::default()
+    }
+
+    /// Whether the container is made into other containers' namespaces or
+    /// linked to them (`container:NAME`, `links`): the engine refuses its
+    /// create until those exist, so it is created only once its
+    /// dependencies are ready, not beforehand.
+    pub fn joins_containers(&self) -> bool {
+        let joins =
+            |mode: &Option<String>| mode.as_deref().is_some_and(|m| m.starts_with("container:"));
+        joins(&self.network_mode) || joins(&self.ipc) || joins(&self.pid) || !self.links.is_empty()
     }
 }
 
@@ -303,6 +361,54 @@ pub(super) fn check(options: &ContainerOptions, networks: bool) -> Vec<SpecProbl
             "memory_swap",
             format!("{swap} is neither a size nor -1 (unlimited)"),
         );
+    }
+    for (field, mode, extra) in [
+        (
+            "ipc",
+            &options.ipc,
+            &["private", "shareable", "host", "none"][..],
+        ),
+        ("pid", &options.pid, &["host"][..]),
+        ("userns_mode", &options.userns_mode, &["host"][..]),
+        ("uts", &options.uts, &["host"][..]),
+    ] {
+        if let Some(mode) = mode {
+            let named = mode
+                .strip_prefix("container:")
+                .is_some_and(|n| !n.is_empty());
+            if !named && !extra.contains(&mode.as_str()) {
+                problem(
+                    field,
+                    format!("{mode:?} is not {} or container:NAME", extra.join(", ")),
+                );
+            }
+        }
+    }
+    if let Some(score) = options.oom_score_adj
+        && !(-1000..=1000).contains(&score)
+    {
+        problem(
+            "oom_score_adj",
+            format!("{score} is not between -1000 and 1000"),
+        );
+    }
+    if let Some(cpuset) = &options.cpuset
+        && !cpuset
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ',' | '-'))
+    {
+        problem(
+            "cpuset",
+            format!("{cpuset:?} is not a CPU list such as \"0-3,5\""),
+        );
+    }
+    for (index, link) in options.links.iter().enumerate() {
+        if link.is_empty() || link.split(':').count() > 2 {
+            problem(
+                &format!("links[{index}]"),
+                format!("{link:?} is not CONTAINER[:ALIAS]"),
+            );
+        }
     }
     if let Some(platform) = &options.platform {
         let parts: Vec<&str> = platform.split('/').collect();

@@ -5,13 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use stevedore::compose::words::split_command;
 use stevedore::compose::yaml::{Kind, Node};
-use stevedore::manifest::Manifest;
 use stevedore::spec::text::{parse_duration, parse_port, parse_size};
 use stevedore::spec::{Condition, HealthTest, UnitSpec};
 
+#[path = "resources.rs"]
+mod resources;
+pub use resources::compare_resources;
+
 /// A value as `config` prints it; 1.29 writes a `$` of the result as `$$`
 /// (so that its output reads back the same), which is undone here.
-fn scalar(node: &Node) -> String {
+pub fn scalar(node: &Node) -> String {
     node.text().unwrap_or_default().replace("$$", "$")
 }
 
@@ -29,7 +32,7 @@ fn words(node: &Node) -> Vec<String> {
     }
 }
 
-fn map(node: &Node) -> BTreeMap<String, String> {
+pub fn map(node: &Node) -> BTreeMap<String, String> {
     match &node.kind {
         Kind::Map(entries) => entries
             .iter()
@@ -44,6 +47,19 @@ fn map(node: &Node) -> BTreeMap<String, String> {
             })
             .collect(),
         _ => BTreeMap::new(),
+    }
+}
+
+fn number(node: &Node) -> i64 {
+    scalar(node).parse().unwrap()
+}
+
+/// A namespace mode as the engine gets it: `service:NAME` is its container.
+fn namespace_mode(config: &Config, node: &Node) -> String {
+    let mode = scalar(node);
+    match mode.strip_prefix("service:") {
+        Some(other) => format!("container:{}--{other}", config.project),
+        None => mode,
     }
 }
 
@@ -257,17 +273,35 @@ pub fn compare(config: &Config, service: &Node, unit: &UnitSpec) {
                     .collect();
                 assert_eq!(ours, theirs, "{field}");
             }
+            "ipc" => assert_eq!(options.ipc, Some(namespace_mode(config, value)), "{field}"),
+            "pid" => assert_eq!(options.pid, Some(namespace_mode(config, value)), "{field}"),
+            "links" => {
+                let expected: Vec<String> = strings(value)
+                    .iter()
+                    .map(|l| {
+                        let (other, alias) = l.split_once(':').unwrap_or((l, l));
+                        format!("{}--{other}:{alias}", config.project)
+                    })
+                    .collect();
+                assert_eq!(options.links, expected, "{field}");
+            }
+            "cgroup_parent" => assert_eq!(options.cgroup_parent, Some(scalar(value)), "{field}"),
+            "cpuset" => assert_eq!(options.cpuset, Some(scalar(value)), "{field}"),
+            "runtime" => assert_eq!(options.runtime, Some(scalar(value)), "{field}"),
+            "userns_mode" => assert_eq!(options.userns_mode, Some(scalar(value)), "{field}"),
+            "oom_kill_disable" => {
+                assert_eq!(options.oom_kill_disable, scalar(value) == "true", "{field}")
+            }
+            "oom_score_adj" => assert_eq!(options.oom_score_adj, Some(number(value)), "{field}"),
+            "cpu_quota" => assert_eq!(options.cpu_quota, Some(number(value)), "{field}"),
+            "cpu_period" => assert_eq!(options.cpu_period, Some(number(value)), "{field}"),
+            "mem_swappiness" => assert_eq!(unit.swappiness, Some(number(value)), "{field}"),
             "network_mode" => {
-                let mode = scalar(value);
-                let expected = match mode.strip_prefix("service:") {
-                    Some(other) => format!("container:{}--{other}", config.project),
-                    None => mode,
-                };
                 assert_eq!(
-                    options.network_mode.as_deref(),
-                    Some(expected.as_str()),
+                    options.network_mode,
+                    Some(namespace_mode(config, value)),
                     "{field}"
-                );
+                )
             }
             "mem_limit" => memory = Some(size(value)),
             "memswap_limit" => assert_eq!(options.memory_swap, Some(size(value) as i64), "{field}"),
@@ -424,76 +458,6 @@ pub fn compare(config: &Config, service: &Node, unit: &UnitSpec) {
             joined,
             [&format!("{}_default", config.project)],
             "{name}: the default network"
-        );
-    }
-}
-
-/// The project's networks and volumes as `config` declares them, against
-/// the manifest's (only those some service uses are made).
-pub fn compare_resources(config: &Config, manifest: &Manifest) {
-    for network in &manifest.resources.networks {
-        let key = config.root.get("networks").and_then(|n| match &n.kind {
-            Kind::Map(entries) => entries
-                .iter()
-                .map(|(k, _)| k.text.clone())
-                .find(|k| config.engine_name("networks", k) == network.name),
-            _ => None,
-        });
-        let Some(key) = key else {
-            assert_eq!(
-                network.name,
-                format!("{}_default", config.project),
-                "an undeclared network"
-            );
-            continue;
-        };
-        let declared = config.top("networks", &key).unwrap();
-        let get = |k: &str| declared.get(k).map(scalar);
-        assert_eq!(
-            network.external,
-            declared.get("external").is_some(),
-            "{key}.external"
-        );
-        assert_eq!(
-            network.internal,
-            get("internal").as_deref() == Some("true"),
-            "{key}.internal"
-        );
-        assert_eq!(network.driver, get("driver"), "{key}.driver");
-        assert_eq!(
-            network.labels,
-            declared.get("labels").map(map).unwrap_or_default(),
-            "{key}.labels"
-        );
-        let subnets: Vec<String> = match declared
-            .get("ipam")
-            .and_then(|i| i.get("config"))
-            .map(|c| &c.kind)
-        {
-            Some(Kind::List(pools)) => pools
-                .iter()
-                .map(|p| scalar(p.get("subnet").unwrap()))
-                .collect(),
-            _ => Vec::new(),
-        };
-        let ours: Vec<String> = network.subnets.iter().map(|s| s.subnet.clone()).collect();
-        assert_eq!(ours, subnets, "{key}.ipam");
-    }
-    for volume in &manifest.resources.volumes {
-        let declared = match config.root.get("volumes").map(|v| &v.kind) {
-            Some(Kind::Map(entries)) => entries
-                .iter()
-                .find(|(k, _)| config.engine_name("volumes", &k.text) == volume.name)
-                .map(|(_, v)| v),
-            _ => None,
-        };
-        let declared =
-            declared.unwrap_or_else(|| panic!("volume {} is not in the file", volume.name));
-        assert_eq!(
-            volume.external,
-            declared.get("external").is_some(),
-            "{}.external",
-            volume.name
         );
     }
 }

@@ -99,6 +99,27 @@ pub(super) fn apply(options: &ContainerOptions, body: &mut ContainerCreateBody) 
         .map(|m| i64::try_from(m).unwrap_or(i64::MAX));
     host.pids_limit = options.pids_limit;
     host.group_add = some_list(&options.group_add);
+    host.ipc_mode = options.ipc.clone();
+    host.pid_mode = options.pid.clone();
+    host.userns_mode = options.userns_mode.clone();
+    host.uts_mode = options.uts.clone();
+    host.cgroup_parent = options.cgroup_parent.clone();
+    host.oom_score_adj = options.oom_score_adj;
+    host.oom_kill_disable = options.oom_kill_disable.then_some(true);
+    host.cpuset_cpus = options.cpuset.clone();
+    host.cpu_quota = options.cpu_quota;
+    host.cpu_period = options.cpu_period;
+    host.cpu_realtime_runtime = options.cpu_rt_runtime;
+    host.cpu_realtime_period = options.cpu_rt_period;
+    host.runtime = options.runtime.clone();
+    host.storage_opt = (!options.storage_opt.is_empty()).then(|| {
+        options
+            .storage_opt
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    });
+    host.device_cgroup_rules = some_list(&options.device_cgroup_rules);
 }
 
 #[cfg(test)]

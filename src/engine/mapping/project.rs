@@ -81,7 +81,7 @@ pub fn volume_body(namespace: &str, spec: &VolumeSpec) -> VolumeCreateRequest {
 
 /// How `unit` joins one network: its own name and the aliases as DNS
 /// names (compose's service-name DNS), and any fixed address.
-pub fn endpoint(unit: &str, attachment: &NetworkAttachment) -> EndpointSettings {
+pub fn endpoint(unit: &str, attachment: &NetworkAttachment, links: &[String]) -> EndpointSettings {
     let mut aliases = vec![unit.to_string()];
     aliases.extend(attachment.aliases.iter().filter(|a| *a != unit).cloned());
     let fixed = attachment.ipv4_address.is_some() || attachment.ipv6_address.is_some();
@@ -92,6 +92,7 @@ pub fn endpoint(unit: &str, attachment: &NetworkAttachment) -> EndpointSettings 
             ipv6_address: attachment.ipv6_address.map(|ip| ip.to_string()),
             link_local_ips: None,
         }),
+        links: (!links.is_empty()).then(|| links.to_vec()),
         ..Default::default()
     }
 }
@@ -101,7 +102,10 @@ pub fn endpoint(unit: &str, attachment: &NetworkAttachment) -> EndpointSettings 
 /// others are joined before the first start ([`further_networks`]).
 pub fn first_network(spec: &UnitSpec) -> Option<(String, NetworkingConfig)> {
     let (name, attachment) = spec.networks.iter().next()?;
-    let endpoints = HashMap::from([(name.clone(), endpoint(&spec.name, attachment))]);
+    let endpoints = HashMap::from([(
+        name.clone(),
+        endpoint(&spec.name, attachment, &spec.options.links),
+    )]);
     Some((
         name.clone(),
         NetworkingConfig {
@@ -115,7 +119,12 @@ pub fn further_networks(spec: &UnitSpec) -> Vec<(String, EndpointSettings)> {
     spec.networks
         .iter()
         .skip(1)
-        .map(|(name, attachment)| (name.clone(), endpoint(&spec.name, attachment)))
+        .map(|(name, attachment)| {
+            (
+                name.clone(),
+                endpoint(&spec.name, attachment, &spec.options.links),
+            )
+        })
         .collect()
 }
 

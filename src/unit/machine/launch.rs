@@ -29,6 +29,12 @@ impl Machine {
                 return;
             }
             (Some(id), Existing::Reuse, Goal::Run) => return self.start(id, goal, out),
+            // Made in other containers' namespaces: those must exist first.
+            (None, _, Goal::Run)
+                if self.spec.options.joins_containers() && self.waits_for_deps(out) =>
+            {
+                return;
+            }
             (None, ..) => self.create(false),
         };
         self.phase = Phase::Launching { step, goal };

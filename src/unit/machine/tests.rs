@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+mod first_step;
 mod health;
-mod pulls;
 
 use super::*;
 use crate::engine::{

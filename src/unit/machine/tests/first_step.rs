@@ -1,5 +1,6 @@
-//! Table tests of the pull policy: pull only what is missing, always pull
-//! before a new container, or never pull.
+//! Table tests of a launch's first step: the pull policy (only what is
+//! missing, always before a new container, or never), and a container made
+//! in another's namespace, created only once that one exists.
 
 use super::*;
 use crate::spec::{ContainerOptions, PullPolicy};
@@ -52,4 +53,30 @@ async fn a_never_policy_fails_a_missing_image_without_pulling() {
     assert_eq!(h.state(), UnitState::Failed);
     let (_, reason) = h.machine.view();
     assert!(reason.unwrap().contains("pull_policy is never"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_unit_in_another_containers_namespace_is_created_only_once_its_dependencies_are_ready() {
+    let spec = spec(RestartPolicy::Always).options(ContainerOptions {
+        network_mode: Some("container:ns--vpn".into()),
+        ..ContainerOptions::default()
+    });
+    let mut h = Harness::of(spec);
+    h.step(Input::Dependencies(Readiness::Waiting(
+        "vpn (started): vpn is creating".into(),
+    )));
+    let begin = h.step(Input::Begin(None));
+    assert!(
+        engine_work(&begin).is_empty(),
+        "no create before vpn's container exists"
+    );
+    assert!(
+        begin.contains(&Effect::Answer(Ok(()))),
+        "the add is answered: it waits"
+    );
+    assert_eq!(h.state(), UnitState::Waiting);
+    let ready = h.step(Input::Dependencies(Readiness::Ready));
+    assert!(matches!(engine_work(&ready)[..], [Work::Create(_)]));
+    let start = h.step(created("c1"));
+    assert_eq!(engine_work(&start), [&Work::Start("c1".into())]);
 }
