@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::services::Walk;
-use super::yaml::{Kind, Node};
+use super::yaml::{At, Kind, Node};
 use crate::spec::text::parse_ports;
-use crate::spec::{PortMapping, Protocol, VolumeMount};
+use crate::spec::{PortMapping, Protocol, VolumeMount, VolumeSpec};
 
 impl Walk<'_> {
     pub(super) fn ports(&mut self, node: &Node, unit: &str) -> Vec<PortMapping> {
@@ -121,6 +121,10 @@ impl Walk<'_> {
                         .is_some_and(|r| r == "true");
                     match (source, target) {
                         (Some(source), Some(target)) => (source, target, read_only),
+                        (None, Some(target)) if kind.as_deref() == Some("volume") => {
+                            volumes.push(self.anonymous(unit, &target, read_only, item.at, &path));
+                            continue;
+                        }
                         _ => {
                             self.problem(
                                 item.at,
@@ -139,12 +143,7 @@ impl Walk<'_> {
                     let mut parts = text.splitn(3, ':');
                     let source = parts.next().unwrap_or_default().to_string();
                     let Some(target) = parts.next() else {
-                        self.problem(
-                            item.at,
-                            Some(unit),
-                            Some(&path),
-                            "an anonymous volume is not carried out yet; give host:container",
-                        );
+                        volumes.push(self.anonymous(unit, &source, false, item.at, &path));
                         continue;
                     };
                     let mode = parts.next().unwrap_or("rw");
@@ -189,6 +188,47 @@ impl Walk<'_> {
             });
         }
         (volumes, tmpfs)
+    }
+
+    /// An anonymous volume (`- /data`, or `type: volume` without a source).
+    /// Compose keeps it across a recreate by handing the old container's to
+    /// the new one; here it is a named volume of the unit's own,
+    /// `<project>_<service>_<path>`, labelled as the project's: kept across
+    /// recreates, removed by `down -v`.
+    fn anonymous(
+        &mut self,
+        unit: &str,
+        target: &str,
+        read_only: bool,
+        at: At,
+        path: &str,
+    ) -> VolumeMount {
+        let slug: String = target
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = format!("{}_{unit}_{}", self.project.name, slug.trim_matches('_'));
+        let message = format!(
+            "an anonymous volume: stevedore names it {name}, so that it outlives a recreate as compose's does; down -v removes it"
+        );
+        self.warn(at, Some(unit), Some(path), message);
+        // Not a key a file can write (`:`), so it never meets a declared one.
+        let key = format!("{unit}:{target}");
+        self.project
+            .volumes
+            .insert(key.clone(), VolumeSpec::new(name.clone()));
+        self.project.used_volumes.insert(key);
+        VolumeMount {
+            source: name.into(),
+            container: target.into(),
+            read_only,
+        }
     }
 
     /// A `type: tmpfs` item: its target and options (`size=…,mode=…`).

@@ -191,3 +191,34 @@ volumes:
         format!("size={},mode=1777", 64 << 20)
     );
 }
+
+#[test]
+fn an_anonymous_volume_is_a_named_volume_of_the_service_and_says_so() {
+    let compose = read(
+        "services:\n  web:\n    image: busybox\n    volumes: [/app/node_modules, { type: volume, target: /cache }]\n",
+    )
+    .unwrap();
+    let web = &compose.manifest.units[0];
+    let names: Vec<Option<&str>> = web.volumes.iter().map(|v| v.volume_name()).collect();
+    assert_eq!(
+        names,
+        [Some("shop_web_app_node_modules"), Some("shop_web_cache")]
+    );
+    assert_eq!(web.volumes[0].container, Path::new("/app/node_modules"));
+    let made: Vec<&str> = compose
+        .manifest
+        .resources
+        .volumes
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(made, ["shop_web_app_node_modules", "shop_web_cache"]);
+    assert!(
+        compose
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("an anonymous volume")),
+        "{:?}",
+        compose.warnings
+    );
+}
