@@ -1,6 +1,7 @@
 //! A compose project on the real engine: three services on the project's
 //! network reaching each other by name, a named volume two of them share, a
-//! secret, an external network, an image the project builds; `docker kill` restarts the web server;
+//! secret, an external network, an image the project builds, an anonymous
+//! volume that outlives a recreate; `docker kill` restarts the web server;
 //! `down` removes the containers and the network and keeps the volume,
 //! `down -v` removes it; networks and volumes not of the project are never
 //! touched.
@@ -303,4 +304,45 @@ async fn a_network_someone_else_made_under_the_projects_name_is_refused_and_left
     let _ = Command::new("docker")
         .args(["network", "rm", "t-squat_default"])
         .output();
+}
+
+#[actix::test]
+async fn an_anonymous_volume_outlives_the_recreate_of_its_container() {
+    if engine().await.is_none() {
+        return;
+    }
+    let project = "t-anon";
+    let _cleanup = Cleanup::new(project);
+    let dir = std::env::temp_dir()
+        .join(format!("stevedore-anon-{}", std::process::id()))
+        .join(project);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("compose.yaml");
+    let write = |pause: &str| {
+        let body = format!(
+            "services:\n  app:\n    image: {IMAGE}\n    command: [\"sh\", \"-c\", \"date >> /data/runs; echo runs=$$(wc -l < /data/runs); exec sleep {pause}\"]\n    volumes: [/data]\n    stop_grace_period: 1s\n"
+        );
+        std::fs::write(&file, body).unwrap();
+    };
+    write("600");
+    let mut up = Up::start(&file, &[]);
+    up.wait_for(&["volumes[0]: an anonymous volume: stevedore names it t-anon_app_data"]);
+    up.wait_running(&["app"]);
+    wait_for_output("t-anon--app", 0.0, "runs=1");
+    up.signal("TERM");
+    assert_eq!(up.wait_exit(), 0);
+    // A new command is a new container; the volume is the same.
+    write("601");
+    let mut up = Up::start(&file, &[]);
+    up.wait_for(&["volume t-anon_app_data adopted"]);
+    // The adopted container runs the old command: wait for its replacement.
+    up.wait_for(&[" app ", "creating"]);
+    up.mark();
+    up.wait_running(&["app"]);
+    wait_for_output("t-anon--app", 0.0, "runs=2");
+    up.signal("TERM");
+    assert_eq!(up.wait_exit(), 0);
+    let down = run(&["down", "-v", "-f", &file.display().to_string()]);
+    assert_eq!(down.status.code(), Some(0), "{}", text(&down.stderr));
+    assert_eq!(names("volume", "t-anon"), Vec::<String>::new());
 }
