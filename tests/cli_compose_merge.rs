@@ -5,12 +5,14 @@
 //! Debian's `docker-compose config` makes of the same files.
 
 mod common;
+#[path = "compose_corpus/compare.rs"]
+mod compare;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::cli::{binary, have, run};
+use common::cli::{binary, docker_compose, run};
+use compare::{Config, compare, compare_resources};
 use stevedore::compose::yaml::{self, Kind, Node};
 use stevedore::manifest::{Manifest, parse_manifest};
 
@@ -343,45 +345,9 @@ fn compose_config(dir: &Path, files: &[&str]) -> Node {
     yaml::parse(&text(&output.stdout)).unwrap()
 }
 
-/// A `config` port as (target, published, protocol).
-fn port_of(node: &Node) -> (String, String, String) {
-    match node.text() {
-        Some(short) => {
-            let port = stevedore::spec::text::parse_port(short).unwrap();
-            let published = match port.external {
-                0 => String::new(),
-                n => n.to_string(),
-            };
-            (
-                port.internal.to_string(),
-                published,
-                port.protocol.to_string(),
-            )
-        }
-        None => {
-            let field = |k: &str| {
-                node.get(k)
-                    .and_then(Node::text)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let protocol = match field("protocol") {
-                p if p.is_empty() => "tcp".to_string(),
-                p => p,
-            };
-            (field("target"), field("published"), protocol)
-        }
-    }
-}
-
 #[test]
 fn convert_of_several_files_agrees_with_docker_compose_config() {
-    if !have("docker-compose") {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs docker-compose (scripts/tools-up.sh)"
-        );
-        eprintln!("SKIPPED: docker-compose is not installed");
+    if !docker_compose() {
         return;
     }
     // 1.29's subset: ports quoted, no booleans in environment; and no
@@ -422,57 +388,23 @@ services:
         &["convert", "-f", files[0], "-f", files[1]],
         &[],
     ));
-    let config = compose_config(&dir, &files);
-    let services = config.get("services").unwrap();
+    let config = Config {
+        root: compose_config(&dir, &files),
+        project: manifest.namespace.clone(),
+    };
+    let services = config.root.get("services").unwrap();
     let Kind::Map(entries) = &services.kind else {
         panic!("services")
     };
     assert_eq!(entries.len(), manifest.units.len(), "{entries:?}");
+    // Field by field, as the corpus is compared (tests/compose_corpus).
     for unit in &manifest.units {
         let service = services
             .get(&unit.name)
             .unwrap_or_else(|| panic!("{} in config", unit.name));
-        assert_eq!(
-            service.get("image").and_then(Node::text),
-            Some(unit.image.as_str()),
-            "{}",
-            unit.name
-        );
-        let env: BTreeMap<String, String> = match service.get("environment").map(|e| &e.kind) {
-            Some(Kind::Map(entries)) => entries
-                .iter()
-                .map(|(k, v)| (k.text.clone(), v.text().unwrap_or_default().to_string()))
-                .collect(),
-            _ => BTreeMap::new(),
-        };
-        assert_eq!(env, unit.env, "{}", unit.name);
-        if let Some(Kind::List(command)) = service.get("command").map(|c| &c.kind) {
-            let words: Vec<String> = command
-                .iter()
-                .filter_map(Node::text)
-                .map(str::to_string)
-                .collect();
-            assert_eq!(Some(words), unit.command, "{}", unit.name);
-        }
-        // 1.29 sorts ports: compared as sets.
-        let theirs: BTreeSet<(String, String, String)> = match service.get("ports").map(|p| &p.kind)
-        {
-            Some(Kind::List(items)) => items.iter().map(port_of).collect(),
-            _ => BTreeSet::new(),
-        };
-        let ours: BTreeSet<(String, String, String)> = unit
-            .ports
-            .iter()
-            .map(|p| {
-                let published = match p.external {
-                    0 => String::new(),
-                    n => n.to_string(),
-                };
-                (p.internal.to_string(), published, p.protocol.to_string())
-            })
-            .collect();
-        assert_eq!(ours, theirs, "{}", unit.name);
+        compare(&config, service, unit);
     }
+    compare_resources(&config, &manifest);
 }
 
 #[actix::test]

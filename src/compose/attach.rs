@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use super::project::DEFAULT_NETWORK;
 use super::services::Walk;
 use super::yaml::{Kind, Node};
+use crate::spec::text::parse_tmpfs;
 use crate::spec::{NetworkAttachment, VolumeMount};
 
 impl Walk<'_> {
@@ -178,18 +179,7 @@ impl Walk<'_> {
 
     /// A service's `tmpfs:`: a path or a list of `PATH[:OPTIONS]`.
     pub(super) fn tmpfs(&mut self, node: &Node, unit: &str) -> BTreeMap<PathBuf, String> {
-        let items: Vec<&Node> = match &node.kind {
-            Kind::List(items) => items.iter().collect(),
-            _ => vec![node],
-        };
-        let mut mounts = BTreeMap::new();
-        for (i, item) in items.into_iter().enumerate() {
-            let Some(text) = self.text(item, Some(unit), &format!("tmpfs[{i}]")) else {
-                continue;
-            };
-            let (path, options) = text.split_once(':').unwrap_or((&text, ""));
-            mounts.insert(PathBuf::from(path), options.to_string());
-        }
-        mounts
+        let mounts = self.strings(node, unit, "tmpfs");
+        mounts.iter().map(|text| parse_tmpfs(text)).collect()
     }
 }

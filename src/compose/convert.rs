@@ -8,7 +8,7 @@ use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Val
 use super::BuildSpec;
 use crate::manifest::Manifest;
 use crate::policy::{Backoff, IntensityLimit};
-use crate::spec::text::{format_duration, format_port, format_volume};
+use crate::spec::text::{format_duration, format_port, format_tmpfs, format_volume};
 use crate::spec::{HealthTest, NetworkAttachment, NetworkSpec, UnitSpec};
 
 fn strings<'a>(items: impl IntoIterator<Item = &'a String>) -> Value {
@@ -45,10 +45,7 @@ fn unit_table(spec: &UnitSpec) -> Table {
         let mounts: Vec<String> = spec
             .tmpfs
             .iter()
-            .map(|(path, options)| match options.as_str() {
-                "" => path.display().to_string(),
-                options => format!("{}:{options}", path.display()),
-            })
+            .map(|(path, options)| format_tmpfs(path, options))
             .collect();
         unit["tmpfs"] = Item::Value(strings(&mounts));
     }

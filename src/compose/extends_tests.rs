@@ -26,12 +26,7 @@ fn read(dir: &Path, text: &str) -> Result<Compose, ManifestError> {
 }
 
 fn problems(dir: &Path, text: &str) -> Vec<String> {
-    read(dir, text)
-        .unwrap_err()
-        .problems
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    read(dir, text).unwrap_err().lines()
 }
 
 #[test]

@@ -22,12 +22,7 @@ fn unit<'c>(compose: &'c Compose, name: &str) -> &'c UnitSpec {
 }
 
 fn problems(files: &[(&str, &str)]) -> Vec<String> {
-    merged(files)
-        .unwrap_err()
-        .problems
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    merged(files).unwrap_err().lines()
 }
 
 const BASE: &str = r#"

@@ -11,7 +11,7 @@ use crate::spec::{Condition, Dependency, Logging, Ulimit, UnitSpec};
 
 impl Walk<'_> {
     /// One string, or a list of strings (numbers taken as written).
-    fn strings(&mut self, node: &Node, unit: &str, field: &str) -> Vec<String> {
+    pub(super) fn strings(&mut self, node: &Node, unit: &str, field: &str) -> Vec<String> {
         match &node.kind {
             Kind::List(items) => items
                 .iter()

@@ -93,7 +93,7 @@ fn services_without_profiles_always_run_and_the_others_only_when_one_is_active()
 #[test]
 fn an_enabled_service_that_depends_on_a_disabled_one_is_refused_at_the_dependency() {
     let found = read(&["debug"], &[]).unwrap_err();
-    let lines: Vec<String> = found.problems.iter().map(ToString::to_string).collect();
+    let lines = found.lines();
     assert_eq!(
         lines,
         [
@@ -129,7 +129,7 @@ fn profiles_must_be_a_list_of_names() {
         &Options::default(),
     )
     .unwrap_err();
-    let lines: Vec<String> = found.problems.iter().map(ToString::to_string).collect();
+    let lines = found.lines();
     assert_eq!(
         lines,
         [

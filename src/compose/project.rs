@@ -138,39 +138,52 @@ impl Walk<'_> {
         true
     }
 
+    /// The keys of one top-level entry (`networks.front`): each offered
+    /// to `read` (true: it took it); an `x-` key is skipped, any other
+    /// refused, saying what the entry takes.
+    fn entry_keys(
+        &mut self,
+        value: &Node,
+        field: &str,
+        takes: &str,
+        mut read: impl FnMut(&mut Self, &str, &Node, &str) -> bool,
+    ) {
+        match &value.kind {
+            Kind::Map(entries) => {
+                for (entry, item) in entries {
+                    let path = format!("{field}.{}", entry.text);
+                    if !read(self, &entry.text, item, &path) && !entry.text.starts_with("x-") {
+                        let message = format!("is not carried out by stevedore ({takes})");
+                        self.problem(entry.at, None, Some(&path), message);
+                    }
+                }
+            }
+            Kind::Null => {}
+            _ => self.problem(value.at, None, Some(field), "expected a mapping"),
+        }
+    }
+
     /// Top-level `networks:`.
     pub(super) fn networks(&mut self, node: &Node) {
         for (key, at, value) in self.section(node, "networks") {
             let field = format!("networks.{key}");
             let mut spec = NetworkSpec::default();
             let mut name = None;
-            if let Kind::Map(entries) = &value.kind {
-                for (entry, item) in entries {
-                    let path = format!("{field}.{}", entry.text);
-                    match entry.text.as_str() {
-                        k if self.shared_key(k, item, &path, spec.shared(), &mut name) => {}
-                        "attachable" => {
-                            spec.attachable = self.flag(item, None, &path).unwrap_or(false)
-                        }
-                        "internal" => spec.internal = self.flag(item, None, &path).unwrap_or(false),
-                        "enable_ipv6" => {
-                            spec.enable_ipv6 = self.flag(item, None, &path).unwrap_or(false)
-                        }
-                        "ipam" => self.ipam(item, &path, &mut spec),
-                        k if k.starts_with("x-") => {}
-                        _ => self.problem(
-                            entry.at,
-                            None,
-                            Some(&path),
-                            format!(
-                                "is not carried out by stevedore (a network takes {NETWORK_KEYS})"
-                            ),
-                        ),
-                    }
+            let takes = format!("a network takes {NETWORK_KEYS}");
+            self.entry_keys(value, &field, &takes, |walk, key, item, path| {
+                if walk.shared_key(key, item, path, spec.shared(), &mut name) {
+                    return true;
                 }
-            } else if !matches!(value.kind, Kind::Null) {
-                self.problem(value.at, None, Some(&field), "expected a mapping");
-            }
+                let flag = |walk: &mut Self| walk.flag(item, None, path).unwrap_or(false);
+                match key {
+                    "attachable" => spec.attachable = flag(walk),
+                    "internal" => spec.internal = flag(walk),
+                    "enable_ipv6" => spec.enable_ipv6 = flag(walk),
+                    "ipam" => walk.ipam(item, path, &mut spec),
+                    _ => return false,
+                }
+                true
+            });
             if spec.external && (spec.driver.is_some() || !spec.subnets.is_empty()) {
                 self.problem(
                     at,
@@ -238,25 +251,10 @@ impl Walk<'_> {
             let field = format!("volumes.{key}");
             let mut spec = VolumeSpec::default();
             let mut name = None;
-            if let Kind::Map(entries) = &value.kind {
-                for (entry, item) in entries {
-                    let path = format!("{field}.{}", entry.text);
-                    match entry.text.as_str() {
-                        k if self.shared_key(k, item, &path, spec.shared(), &mut name) => {}
-                        k if k.starts_with("x-") => {}
-                        _ => self.problem(
-                            entry.at,
-                            None,
-                            Some(&path),
-                            format!(
-                                "is not carried out by stevedore (a volume takes {VOLUME_KEYS})"
-                            ),
-                        ),
-                    }
-                }
-            } else if !matches!(value.kind, Kind::Null) {
-                self.problem(value.at, None, Some(&field), "expected a mapping");
-            }
+            let takes = format!("a volume takes {VOLUME_KEYS}");
+            self.entry_keys(value, &field, &takes, |walk, key, item, path| {
+                walk.shared_key(key, item, path, spec.shared(), &mut name)
+            });
             spec.name = self.project.engine_name(key, name, spec.external);
             self.project.volumes.insert(key.to_string(), spec);
         }

@@ -14,12 +14,7 @@ fn read(text: &str) -> Result<Compose, ManifestError> {
 }
 
 fn problems(text: &str) -> Vec<String> {
-    read(text)
-        .unwrap_err()
-        .problems
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    read(text).unwrap_err().lines()
 }
 
 #[test]

@@ -15,7 +15,7 @@ fn read(text: &str) -> Result<Compose, Vec<String>> {
         Path::new("/srv/shop"),
         &HashMap::new(),
     )
-    .map_err(|e| e.problems.iter().map(ToString::to_string).collect())
+    .map_err(|e| e.lines())
 }
 
 const EVERY_OPTION: &str = r#"

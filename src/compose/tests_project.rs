@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 fn read_in(dir: &Path, text: &str, project: Option<&str>) -> Result<Compose, Vec<String>> {
-    parse_compose_as(text, "compose.yaml", dir, &HashMap::new(), project)
-        .map_err(|e| e.problems.iter().map(ToString::to_string).collect())
+    parse_compose_as(text, "compose.yaml", dir, &HashMap::new(), project).map_err(|e| e.lines())
 }
 
 fn read(text: &str) -> Result<Compose, Vec<String>> {

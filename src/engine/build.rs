@@ -2,7 +2,7 @@
 //! is asked to build, and the bollard call that carries it out (the legacy
 //! builder's `POST /build`, which needs no session and works offline).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use bollard::Docker;
 use bollard::query_parameters::BuildImageOptions;
@@ -28,10 +28,6 @@ pub struct BuildOptions {
     pub pull: bool,
 }
 
-fn hash_map(pairs: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
-    (!pairs.is_empty()).then(|| pairs.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-}
-
 /// The query of `POST /build` for `tag` and `options`.
 fn query(tag: &str, options: &BuildOptions) -> BuildImageOptions {
     BuildImageOptions {
@@ -42,8 +38,8 @@ fn query(tag: &str, options: &BuildOptions) -> BuildImageOptions {
         },
         t: Some(tag.to_string()),
         target: options.target.clone().unwrap_or_default(),
-        buildargs: hash_map(&options.args),
-        labels: hash_map(&options.labels),
+        buildargs: super::mapping::hash_map(&options.args),
+        labels: super::mapping::hash_map(&options.labels),
         nocache: options.no_cache,
         pull: options.pull.then(|| "1".to_string()),
         // Intermediate containers go, as `docker build` and compose do.

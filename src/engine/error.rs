@@ -376,6 +376,17 @@ impl EngineError {
         matches!(self, EngineError::Conflict(message) if message.contains("already in progress"))
     }
 
+    /// Whether joining a container to a network met it there already
+    /// ("endpoint with name … already exists in network …", a 403): an
+    /// adopted container may have joined before its answer was lost.
+    pub fn is_already_joined(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Other(message) | EngineError::Conflict(message) | EngineError::InvalidRequest(message)
+                if message.contains("already exists")
+        )
+    }
+
     /// A short name of the kind, for counters and logs.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -287,8 +287,7 @@ impl Handler<CreateContainer> for Gateway {
                     .await;
                 match joined {
                     Ok(()) => {}
-                    // An adopted container may have joined before its answer was lost.
-                    Err(error) if error.to_string().contains("already exists") => {}
+                    Err(error) if error.is_already_joined() => {}
                     Err(error) => {
                         // Half-joined, it would run where its spec does not say.
                         let _ = layers

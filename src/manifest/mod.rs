@@ -114,15 +114,17 @@ impl fmt::Display for ManifestProblem {
 
 /// A manifest that cannot be used, with every problem found in it, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", lines(.problems))]
+#[error("{}", self.lines().join("\n"))]
 pub struct ManifestError {
     /// The problems, ordered by their position in the file.
     pub problems: Vec<ManifestProblem>,
 }
 
-fn lines(problems: &[ManifestProblem]) -> String {
-    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    lines.join("\n")
+impl ManifestError {
+    /// Each problem as the line a person reads (`units.toml:4:9: unit "web": …`).
+    pub fn lines(&self) -> Vec<String> {
+        self.problems.iter().map(ToString::to_string).collect()
+    }
 }
 
 /// Why the manifest in a file cannot be used.

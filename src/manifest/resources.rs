@@ -9,6 +9,7 @@ use toml_edit::{Item, TableLike, Value};
 
 use super::fields::{Field, Found, Scope, fields};
 use crate::spec::project::{NetworkSpec, Resources, Shared, Subnet, VolumeSpec};
+use crate::spec::text::parse_tmpfs;
 use crate::spec::validate::is_valid_name;
 use crate::spec::{NetworkAttachment, UnitSpec};
 
@@ -244,10 +245,7 @@ impl Scope<'_> {
     pub fn tmpfs(&mut self, field: &str, item: &Item, at: usize) -> BTreeMap<PathBuf, String> {
         let list = self.string_list(field, item, at).unwrap_or_default();
         list.into_iter()
-            .map(|(text, _)| {
-                let (path, options) = text.split_once(':').unwrap_or((&text, ""));
-                (PathBuf::from(path), options.to_string())
-            })
+            .map(|(text, _)| parse_tmpfs(&text))
             .collect()
     }
 }

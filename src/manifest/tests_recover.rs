@@ -15,7 +15,7 @@ fn unit(body: &str) -> String {
 fn problems(text: &str) -> Vec<String> {
     match parse_manifest(text, "units.toml") {
         Ok(_) => Vec::new(),
-        Err(error) => error.problems.iter().map(ToString::to_string).collect(),
+        Err(error) => error.lines(),
     }
 }
 

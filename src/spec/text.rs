@@ -42,6 +42,20 @@ pub fn parse_volume(text: &str) -> Result<VolumeMount, String> {
     })
 }
 
+/// Reads a tmpfs mount as `docker run --tmpfs` takes it: `PATH[:OPTIONS]`.
+pub fn parse_tmpfs(text: &str) -> (std::path::PathBuf, String) {
+    let (path, options) = text.split_once(':').unwrap_or((text, ""));
+    (path.into(), options.to_string())
+}
+
+/// Prints a tmpfs mount in the form [`parse_tmpfs`] reads.
+pub fn format_tmpfs(path: &std::path::Path, options: &str) -> String {
+    match options {
+        "" => path.display().to_string(),
+        options => format!("{}:{options}", path.display()),
+    }
+}
+
 /// Prints a volume in the form [`parse_volume`] reads (and Docker's `Binds` take).
 pub fn format_volume(volume: &VolumeMount) -> String {
     let mode = if volume.read_only { ":ro" } else { "" };

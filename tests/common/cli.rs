@@ -276,6 +276,21 @@ pub fn have(program: &str) -> bool {
         .is_ok_and(|output| output.status.success())
 }
 
+/// Whether Debian's `docker-compose` (the differential tests' reference)
+/// is installed: CI must have it (scripts/tools-up.sh); elsewhere a test
+/// without it says it skips.
+pub fn docker_compose() -> bool {
+    if have("docker-compose") {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI needs docker-compose (scripts/tools-up.sh)"
+    );
+    eprintln!("SKIPPED: docker-compose is not installed");
+    false
+}
+
 /// Runs `program ARGS` with `input` on its standard input.
 pub fn pipe(program: &str, args: &[&str], input: &str) -> Output {
     use std::io::Write;

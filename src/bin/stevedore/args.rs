@@ -146,7 +146,7 @@ pub fn load_project_with(
                 label(&paths),
                 if count == 1 { "" } else { "s" }
             ))
-            .with_problems(error.problems.iter().map(ToString::to_string).collect())
+            .with_problems(error.lines())
         }
         // Cannot read the file (`LoadError::Io`): one line, no position.
         other => Failure::input(other.to_string()),

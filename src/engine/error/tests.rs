@@ -180,3 +180,21 @@ fn unknown_failures_are_other_and_not_retried() {
     assert!(matches!(error, EngineError::Other(_)));
     assert!(!error.is_retryable());
 }
+
+#[test]
+fn a_second_join_of_a_network_reads_as_already_joined() {
+    let again = status(
+        Operation::ConnectNetwork,
+        403,
+        "endpoint with name shop--web already exists in network shop_back",
+    );
+    assert!(again.is_already_joined(), "{again:?}");
+    assert!(
+        !status(
+            Operation::ConnectNetwork,
+            404,
+            "network shop_back not found"
+        )
+        .is_already_joined()
+    );
+}

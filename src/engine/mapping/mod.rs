@@ -86,6 +86,11 @@ pub fn create_body(
     body
 }
 
+/// `pairs` as the engine's optional map: left out when empty.
+pub(crate) fn hash_map(pairs: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
+    (!pairs.is_empty()).then(|| pairs.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
 /// `value` as the engine's signed integer; past `i64::MAX` (which
 /// validation refuses) it is `i64::MAX`, never a wrapped negative.
 fn saturating_i64(value: u64) -> i64 {

@@ -4,6 +4,7 @@ use bollard::models::{
     ContainerCreateBody, DeviceMapping, HostConfig, HostConfigLogConfig, ResourcesUlimits,
 };
 
+use super::hash_map;
 use crate::spec::ContainerOptions;
 
 fn some_list(list: &[String]) -> Option<Vec<String>> {
@@ -51,13 +52,7 @@ pub(super) fn apply(options: &ContainerOptions, body: &mut ContainerCreateBody) 
     host.cap_add = some_list(&options.cap_add);
     host.cap_drop = some_list(&options.cap_drop);
     host.security_opt = some_list(&options.security_opt);
-    host.sysctls = (!options.sysctls.is_empty()).then(|| {
-        options
-            .sysctls
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    });
+    host.sysctls = hash_map(&options.sysctls);
     host.ulimits = (!options.ulimits.is_empty()).then(|| {
         options
             .ulimits
@@ -81,13 +76,7 @@ pub(super) fn apply(options: &ContainerOptions, body: &mut ContainerCreateBody) 
     host.readonly_rootfs = options.read_only.then_some(true);
     host.log_config = options.logging.as_ref().map(|logging| HostConfigLogConfig {
         typ: logging.driver.clone(),
-        config: (!logging.options.is_empty()).then(|| {
-            logging
-                .options
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        }),
+        config: hash_map(&logging.options),
     });
     if let Some(mode) = &options.network_mode {
         host.network_mode = Some(mode.clone());
@@ -112,13 +101,7 @@ pub(super) fn apply(options: &ContainerOptions, body: &mut ContainerCreateBody) 
     host.cpu_realtime_runtime = options.cpu_rt_runtime;
     host.cpu_realtime_period = options.cpu_rt_period;
     host.runtime = options.runtime.clone();
-    host.storage_opt = (!options.storage_opt.is_empty()).then(|| {
-        options
-            .storage_opt
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    });
+    host.storage_opt = hash_map(&options.storage_opt);
     host.device_cgroup_rules = some_list(&options.device_cgroup_rules);
 }
 

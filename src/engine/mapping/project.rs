@@ -8,6 +8,7 @@ use bollard::models::{
     VolumeCreateRequest,
 };
 
+use super::hash_map;
 use crate::labels;
 use crate::spec::UnitSpec;
 use crate::spec::project::{NetworkAttachment, NetworkSpec, VolumeSpec};
@@ -52,12 +53,7 @@ pub fn network_body(namespace: &str, spec: &NetworkSpec) -> NetworkCreateRequest
         attachable: spec.attachable.then_some(true),
         enable_ipv6: spec.enable_ipv6.then_some(true),
         ipam,
-        options: (!spec.options.is_empty()).then(|| {
-            spec.options
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        }),
+        options: hash_map(&spec.options),
         labels: Some(resource_labels(namespace, &spec.labels)),
         ..Default::default()
     }
@@ -68,12 +64,7 @@ pub fn volume_body(namespace: &str, spec: &VolumeSpec) -> VolumeCreateRequest {
     VolumeCreateRequest {
         name: Some(spec.name.clone()),
         driver: spec.driver.clone(),
-        driver_opts: (!spec.options.is_empty()).then(|| {
-            spec.options
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        }),
+        driver_opts: hash_map(&spec.options),
         labels: Some(resource_labels(namespace, &spec.labels)),
         ..Default::default()
     }
